@@ -64,12 +64,12 @@ class GaitSet:
         if bad_label.size:
             i = bad_label[0]
             raise ValueError(
-                f"{self.source}: gait {keys[i]!r} has label id {labels[i]}, "
+                f"{self.source}: gait {str(keys[i])!r} has label id {labels[i]}, "
                 f"outside 0..{len(label_names) - 1} ({', '.join(label_names)})"
             )
         not_finite = np.flatnonzero(~np.isfinite(joints).reshape(num_gaits, -1).all(axis=1))
         if not_finite.size:
-            raise ValueError(f"{self.source}: gait {keys[not_finite[0]]!r} has NaN or infinite coordinates")
+            raise ValueError(f"{self.source}: gait {str(keys[not_finite[0]])!r} has NaN or infinite coordinates")
         for field, value in (("joints", joints), ("labels", labels), ("label_names", label_names), ("groups", groups), ("keys", keys)):
             object.__setattr__(self, field, value)
 
