@@ -1,0 +1,121 @@
+"""Train/validation/test splits and the ``tf.data`` input pipeline.
+
+Splits are *grouped* (every gait of one recording -- clip or subject -- lands in
+one split, so windows of one walk never sit in both training and test data),
+*stratified* (each split's class balance follows the whole set's as closely as
+whole groups allow) and *seeded*. The default fractions are the paper's 7:2:1.
+
+Datasets yield ``(joints, labels)`` batches: joints ``(B, T, V, 3)`` float32,
+labels ``(B,)`` int32. Augmentation (``step_tf.data.augment``) runs in a
+parallel ``map`` on the training split only, with per-gait seeds drawn from a
+seeded ``tf.data.Dataset.random`` that is re-drawn every epoch: deterministic
+for a seed, different from epoch to epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from step_tf.data.gaits import GaitSet
+
+SPLIT_NAMES = ("train", "validation", "test")
+PAPER_FRACTIONS = (0.7, 0.2, 0.1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """Indices into one ``GaitSet`` for each split."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+    def apply(self, gait_set: GaitSet) -> dict[str, GaitSet]:
+        return {name: gait_set.subset(getattr(self, name)) for name in SPLIT_NAMES}
+
+
+def grouped_stratified_split(
+    labels: np.ndarray,
+    groups: np.ndarray,
+    fractions: tuple[float, float, float] = PAPER_FRACTIONS,
+    seed: int = 0,
+    num_classes: int | None = None,
+) -> Split:
+    """Assigns whole groups to train/validation/test, balancing classes per split.
+
+    Groups are placed largest first (ties in a seeded random order), each into
+    the split that most lacks its classes relative to the target counts
+    ``fraction * class total``. A split with a positive fraction is never left
+    empty when there are enough groups.
+    """
+    labels = np.asarray(labels)
+    groups = np.asarray(groups)
+    fractions = np.asarray(fractions, dtype=np.float64)
+    if fractions.shape != (3,) or (fractions < 0).any() or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError(f"split fractions must be three non-negative numbers summing to 1, got {tuple(fractions)}")
+    if labels.shape != groups.shape or labels.ndim != 1:
+        raise ValueError(f"labels and groups must be 1-D of one length, got {labels.shape} and {groups.shape}")
+    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    unique_groups, group_of_gait = np.unique(groups, return_inverse=True)
+    needed = int(np.count_nonzero(fractions))
+    if len(unique_groups) < needed:
+        raise ValueError(
+            f"cannot split {len(unique_groups)} recording group(s) into {needed} non-empty splits without "
+            "putting windows of one recording in two splits; give more recordings, or split by gait "
+            "(each gait its own group) if leakage between windows is acceptable"
+        )
+    group_counts = np.zeros((len(unique_groups), num_classes))
+    np.add.at(group_counts, (group_of_gait, labels), 1)
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(unique_groups))
+    order = order[np.argsort(-group_counts[order].sum(axis=1), kind="stable")]
+    targets = fractions[:, None] * group_counts.sum(axis=0)[None, :]
+    assigned = np.zeros((3, num_classes))
+    split_of_group = np.empty(len(unique_groups), dtype=np.int64)
+    for group in order:
+        lack = ((targets - assigned) * group_counts[group][None, :]).sum(axis=1)
+        lack[fractions == 0] = -np.inf
+        split = int(np.argmax(lack))
+        split_of_group[group] = split
+        assigned[split] += group_counts[group]
+    for split in np.flatnonzero(fractions):
+        if not np.any(split_of_group == split):
+            # Take the smallest group of the split holding the most groups.
+            donor = np.argmax(np.bincount(split_of_group, minlength=3))
+            candidates = np.flatnonzero(split_of_group == donor)
+            split_of_group[candidates[np.argmin(group_counts[candidates].sum(axis=1))]] = split
+    split_of_gait = split_of_group[group_of_gait]
+    return Split(*(np.flatnonzero(split_of_gait == s) for s in range(3)))
+
+
+def gait_dataset(
+    gait_set: GaitSet,
+    batch_size: int,
+    shuffle: bool = False,
+    augmentation=None,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """A batched, prefetched dataset of ``(joints (B, T, V, 3), labels (B,))``.
+
+    ``augmentation`` is a ``(joints (T, V, 3), seed (2,)) -> joints`` callable
+    (see ``step_tf.data.augment``) applied per gait; use it on training data only.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if len(gait_set) == 0:
+        raise ValueError(f"{gait_set.source}: cannot build a dataset from zero gaits")
+    dataset = tf.data.Dataset.from_tensor_slices((gait_set.joints, gait_set.labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(gait_set), seed=seed, reshuffle_each_iteration=True)
+    if augmentation is not None:
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(
+            lambda example, gait_seed: (augmentation(example[0], gait_seed), example[1]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,102 @@
+"""Splits and the tf.data pipeline: grouping, stratification, seeding, augmentation."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from step_tf.data import augment
+from step_tf.data.gaits import GaitSet
+from step_tf.data.pipeline import gait_dataset, grouped_stratified_split
+from step_tf.data.preprocess import rotate_about_vertical
+
+
+def _imbalanced_groups(seed=0):
+    rng = np.random.default_rng(seed)
+    labels, groups = [], []
+    for group in range(120):
+        size = rng.integers(1, 12)
+        # Imbalanced like E-Gait: class 0 most common.
+        group_labels = rng.choice(4, size=size, p=[0.53, 0.22, 0.15, 0.10])
+        labels += list(group_labels)
+        groups += [f"clip{group}"] * size
+    return np.array(labels), np.array(groups)
+
+
+def test_split_is_grouped_stratified_and_seeded():
+    labels, groups = _imbalanced_groups()
+    split = grouped_stratified_split(labels, groups, seed=3)
+    parts = [split.train, split.validation, split.test]
+    assert sorted(np.concatenate(parts).tolist()) == list(range(len(labels)))
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert not set(groups[parts[a]]) & set(groups[parts[b]])
+    sizes = np.array([len(p) for p in parts]) / len(labels)
+    np.testing.assert_allclose(sizes, [0.7, 0.2, 0.1], atol=0.03)
+    overall = np.bincount(labels, minlength=4) / len(labels)
+    for part in parts:
+        np.testing.assert_allclose(np.bincount(labels[part], minlength=4) / len(part), overall, atol=0.06)
+    again = grouped_stratified_split(labels, groups, seed=3)
+    np.testing.assert_array_equal(again.test, split.test)
+    other = grouped_stratified_split(labels, groups, seed=4)
+    assert not np.array_equal(other.test, split.test)
+
+
+def test_split_keeps_every_split_non_empty_with_few_groups():
+    split = grouped_stratified_split(np.array([0, 1, 2, 3]), np.array(["a", "b", "c", "d"]))
+    assert all(len(p) >= 1 for p in (split.train, split.validation, split.test))
+    with pytest.raises(ValueError, match="cannot split 2 recording group"):
+        grouped_stratified_split(np.array([0, 0, 1, 1]), np.array(["a", "a", "b", "b"]))
+    with pytest.raises(ValueError, match="fractions"):
+        grouped_stratified_split(np.array([0]), np.array(["a"]), fractions=(0.5, 0.5, 0.5))
+
+
+def _gaits(num_gaits=10, num_frames=20):
+    rng = np.random.default_rng(0)
+    return GaitSet(joints=rng.normal(size=(num_gaits, num_frames, 16, 3)).astype(np.float32),
+                   labels=np.arange(num_gaits) % 4)
+
+
+def _epochs(dataset, count=2):
+    return [np.concatenate([x.numpy() for x, _ in dataset]) for _ in range(count)]
+
+
+def test_dataset_batches_and_is_deterministic_for_a_seed():
+    gaits = _gaits()
+    plain = list(gait_dataset(gaits, batch_size=4))
+    assert [x.shape[0] for x, _ in plain] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in plain]), gaits.joints)
+    first = _epochs(gait_dataset(gaits, 4, shuffle=True, augmentation=augment.default_augmentation(), seed=5))
+    second = _epochs(gait_dataset(gaits, 4, shuffle=True, augmentation=augment.default_augmentation(), seed=5))
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert not np.array_equal(first[0], first[1])  # a new draw every epoch
+
+
+def test_rotation_matches_the_numpy_rotation_and_keeps_heights():
+    gait = tf.constant(_gaits().joints[0])
+    seed = tf.constant([1, 2], tf.int64)
+    rotated = augment.RandomRotation()(gait, seed).numpy()
+    angle = tf.random.stateless_uniform([], seed, -np.pi, np.pi).numpy()
+    np.testing.assert_allclose(rotated, rotate_about_vertical(gait.numpy(), angle), atol=1e-5)
+    np.testing.assert_allclose(rotated[..., 1], gait.numpy()[..., 1], atol=1e-6)
+
+
+def test_scale_and_temporal_crop():
+    gait = tf.constant(np.arange(20, dtype=np.float32)[:, None, None] * np.ones((20, 16, 3), np.float32))
+    scaled = augment.RandomScale(0.5, 0.5)(gait, tf.constant([0, 0], tf.int64))
+    np.testing.assert_allclose(scaled.numpy(), 0.5 * gait.numpy())
+    for seed in range(10):
+        frames = augment.RandomTemporalCrop(0.5)(gait, tf.constant([seed, 1], tf.int64)).numpy()[:, 0, 0]
+        steps = np.diff(frames)
+        # A window of consecutive frames, tiled: steps are +1 except at the wraps.
+        length = np.flatnonzero(steps != 1)[0] + 1 if np.any(steps != 1) else 20
+        assert 10 <= length <= 20
+        np.testing.assert_array_equal(frames, np.resize(frames[:length], 20))
+        assert np.all(np.diff(frames[:length]) == 1)
+
+
+def test_bad_augmentation_arguments():
+    with pytest.raises(ValueError, match="scale range"):
+        augment.RandomScale(1.2, 1.1)
+    with pytest.raises(ValueError, match="min_fraction"):
+        augment.RandomTemporalCrop(0.0)
