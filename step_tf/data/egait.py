@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import os
 import pathlib
-import tempfile
 
 import h5py
 import numpy as np
 
 from step_tf.data.gaits import EMOTIONS, NUM_COORDINATES, NUM_FRAMES, GaitSet
 from step_tf.data.preprocess import fit_frames
+from step_tf.files import atomic_output
 from step_tf.graph import get_layout
 
 
@@ -104,27 +104,16 @@ def read_egait(
 def write_egait(gait_set: GaitSet, features_path: str | os.PathLike, labels_path: str | os.PathLike) -> None:
     """Writes ``gait_set`` as an E-Gait features/labels pair under its keys, atomically.
 
-    Each file is written under a temporary name in its target folder and renamed
-    into place only when both are complete, so a reader never sees half a file.
+    Both files are written under temporary names in their target folders and
+    renamed into place only when both are complete, so a reader never sees half a file.
     """
     paths = [pathlib.Path(features_path), pathlib.Path(labels_path)]
     for key in gait_set.keys:
         if "/" in key or key in ("", ".", ".."):
             raise ValueError(f"{paths[0]}: gait key {str(key)!r} is not a valid HDF5 dataset name")
     flat = gait_set.joints.reshape(len(gait_set), gait_set.num_frames, -1)
-    temporary = []
-    try:
-        for path in paths:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(handle)
-            temporary.append(pathlib.Path(name))
-        with h5py.File(temporary[0], "w") as features_file, h5py.File(temporary[1], "w") as labels_file:
+    with atomic_output(paths[0]) as features_temporary, atomic_output(paths[1]) as labels_temporary:
+        with h5py.File(features_temporary, "w") as features_file, h5py.File(labels_temporary, "w") as labels_file:
             for key, gait, label in zip(gait_set.keys, flat, gait_set.labels):
                 features_file.create_dataset(key, data=gait)
                 labels_file.create_dataset(key, data=np.int32(label))
-        for name, path in zip(temporary, paths):
-            os.replace(name, path)
-    finally:
-        for name in temporary:
-            name.unlink(missing_ok=True)
