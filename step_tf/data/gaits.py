@@ -67,7 +67,7 @@ class GaitSet:
                 f"{self.source}: gait {str(keys[i])!r} has label id {labels[i]}, "
                 f"outside 0..{len(label_names) - 1} ({', '.join(label_names)})"
             )
-        not_finite = np.flatnonzero(~np.isfinite(joints).reshape(num_gaits, -1).all(axis=1))
+        not_finite = np.flatnonzero(~np.isfinite(joints).all(axis=(1, 2, 3)))
         if not_finite.size:
             raise ValueError(f"{self.source}: gait {str(keys[not_finite[0]])!r} has NaN or infinite coordinates")
         for field, value in (("joints", joints), ("labels", labels), ("label_names", label_names), ("groups", groups), ("keys", keys)):

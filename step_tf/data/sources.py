@@ -1,0 +1,61 @@
+"""One way in for data: a short text spec names a source and returns a ``GaitSet``.
+
+Specs (what ``python -m step_tf.fit --data`` takes):
+
+* ``embedded`` or ``embedded:N`` or ``embedded:N:SEED`` -- the embedded synthetic
+  set (``step_tf.data.synthetic``), 2,000 gaits with seed 0 by default;
+* ``egait:FEATURES.h5,LABELS.h5`` -- an E-Gait features/labels pair;
+* ``bvh:DIR`` or ``bvh:DIR,LABELS.json`` -- a folder of BVH clips, labelled by a
+  JSON object mapping file names to label names, or from the words of each
+  file name (``walk_angry_001.bvh`` is angry) when no map is given.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+from step_tf.data.gaits import EMOTIONS, GaitSet
+
+DEFAULT_EMBEDDED_GAITS = 2000
+
+
+def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet:
+    """The gaits a data spec names (see the module docstring)."""
+    kind, _, argument = spec.partition(":")
+    names = tuple(label_names) if label_names else EMOTIONS
+    if kind == "embedded":
+        from step_tf.data.synthetic import generate_gaits
+
+        parts = argument.split(":") if argument else []
+        try:
+            num_gaits = int(parts[0]) if parts else DEFAULT_EMBEDDED_GAITS
+            seed = int(parts[1]) if len(parts) > 1 else 0
+        except ValueError:
+            raise ValueError(f"data spec {spec!r}: expected embedded[:NUM_GAITS[:SEED]] with whole numbers") from None
+        if len(parts) > 2 or num_gaits < 1:
+            raise ValueError(f"data spec {spec!r}: expected embedded[:NUM_GAITS[:SEED]] with a positive gait count")
+        return generate_gaits(num_gaits=num_gaits, seed=seed)
+    if kind == "egait":
+        from step_tf.data.egait import read_egait
+
+        paths = [p for p in argument.split(",") if p]
+        if len(paths) != 2:
+            raise ValueError(f"data spec {spec!r}: expected egait:FEATURES.h5,LABELS.h5")
+        return read_egait(paths[0], paths[1], label_names=names)
+    if kind == "bvh":
+        from step_tf.data.bvh import read_bvh_folder
+
+        parts = [p for p in argument.split(",") if p]
+        if len(parts) not in (1, 2):
+            raise ValueError(f"data spec {spec!r}: expected bvh:DIR or bvh:DIR,LABELS.json")
+        labels = None
+        if len(parts) == 2:
+            try:
+                labels = json.loads(pathlib.Path(parts[1]).read_text())
+            except (OSError, json.JSONDecodeError) as error:
+                raise ValueError(f"{parts[1]}: cannot read the BVH label map ({error})") from None
+            if not isinstance(labels, dict):
+                raise ValueError(f"{parts[1]}: the BVH label map must be a JSON object of file name -> label name")
+        return read_bvh_folder(parts[0], labels=labels, label_names=names)
+    raise ValueError(f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5 or bvh:DIR[,LABELS.json]")

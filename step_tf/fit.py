@@ -1,0 +1,110 @@
+"""``python -m step_tf.fit``: train a gait-emotion classifier and watch it in TensorBoard.
+
+With no arguments it trains STEP on the embedded synthetic data set into a new
+folder under ``runs/``. ``--recipe paper`` applies the paper's published
+settings; any option given explicitly overrides the recipe. ``--resume``
+continues an interrupted run from its last finished epoch with its saved
+configuration. See ``step_tf.training.loop`` for what a run directory holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import pathlib
+import sys
+
+from step_tf.config import RECIPES, TrainConfig, resolve
+from step_tf.graph import STRATEGIES
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+
+
+def _name_list(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated label names")
+    return names
+
+
+def _fractions(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three comma-separated fractions like 0.7,0.2,0.1, got {text!r}")
+    return values
+
+
+def parser() -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(prog="python -m step_tf.fit", description=__doc__.split("\n\n")[0])
+    arguments.add_argument("--model", choices=("baseline_step", "step"), help="classifier to train (default: step)")
+    arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, or bvh:DIR[,LABELS.json]")
+    arguments.add_argument("--label-names", type=_name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
+    arguments.add_argument("--run-dir", type=pathlib.Path, help="run directory (default: a new folder under runs/)")
+    arguments.add_argument("--recipe", choices=sorted(RECIPES), default="default", help="settings to start from; 'paper' is the paper's published recipe")
+    arguments.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last finished epoch")
+    arguments.add_argument("--epochs", type=int)
+    arguments.add_argument("--batch-size", type=int)
+    arguments.add_argument("--learning-rate", type=float)
+    arguments.add_argument("--learning-rate-schedule", choices=("step", "constant"), help="step: /10 at 50, 75, 87.5 %% of the epochs")
+    arguments.add_argument("--weight-decay", type=float)
+    arguments.add_argument("--weight-decay-mode", choices=("coupled", "decoupled"), help="coupled: L2 in the gradient (as published); decoupled: AdamW")
+    arguments.add_argument("--seed", type=int)
+    arguments.add_argument("--split-fractions", type=_fractions, help="train,validation,test fractions (default 0.7,0.2,0.1)")
+    arguments.add_argument("--channels", type=_int_list, help="channels of the ST-GCN blocks, e.g. 32,64,64")
+    arguments.add_argument("--strides", type=_int_list, help="temporal strides of the blocks, e.g. 1,2,2")
+    arguments.add_argument("--temporal-kernel-size", type=int, help="frames spanned by each temporal convolution (public code 75, ST-GCN 9)")
+    arguments.add_argument("--partition-strategy", choices=STRATEGIES)
+    arguments.add_argument("--dropout-rate", type=float)
+    arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment training gaits (rotation, scale, temporal crop)")
+    arguments.add_argument("--confusion-matrix-every", type=int, help="epochs between confusion-matrix images")
+    arguments.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: progress bar on a terminal, a line per epoch otherwise)")
+    return arguments
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    overrides = {
+        key: value
+        for key, value in vars(args).items()
+        if value is not None and key not in ("run_dir", "recipe", "resume", "verbose")
+    }
+    try:
+        if args.resume:
+            if args.run_dir is None:
+                raise ValueError("--resume needs --run-dir, the run to continue")
+            if overrides or args.recipe != "default":
+                raise ValueError("--resume continues a run with its saved configuration; give only --run-dir")
+            config = TrainConfig.load(args.run_dir / "config.json")
+        else:
+            config = resolve(args.recipe, **overrides)
+        run_dir = args.run_dir or pathlib.Path("runs") / f"{config.model}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+        from step_tf.training.loop import train  # TensorFlow loads here, after the arguments are checked
+
+        print(f"run directory: {run_dir}", flush=True)
+        metrics = train(config, run_dir, resume=args.resume, verbose=args.verbose)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    test = metrics["test"]
+    score = (
+        f"test accuracy {test['accuracy']:.3f}, balanced accuracy {test['balanced_accuracy']:.3f} on {test['num_gaits']} gaits"
+        if test
+        else "no test split"
+    )
+    print(
+        f"{score} (model of the best validation epoch); training took {metrics['training_seconds']:.0f} s; "
+        f"TensorBoard: tensorboard --logdir {run_dir / 'logs'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Baseline-STEP and STEP: emotion classifiers over gaits (paper section 4.3).
+
+Both take raw joints ``(N, T, V, 3)`` (metres, y up; any ``T``; world or
+root-centred) and return class logits ``(N, num_classes)``. Everything a client
+would otherwise have to repeat lives inside the graph, so an exported model
+takes joints and nothing else:
+
+* per-frame root centring (the network sees joint positions relative to the root);
+* Baseline-STEP: the ST-GCN backbone, average pooling over frames and joints,
+  a 1x1 convolution (a dense layer on the pooled vector) with ReLU, and a dense
+  layer of ``num_classes`` logits;
+* STEP: the pooled deep features joined with the 29 affective features
+  (``step_tf.features``), which are standardised with statistics of the
+  training split only (``adapt_feature_scaling``), then dense 128 with ReLU
+  and dense ``num_classes``.
+
+Both are functional models built in ``__init__`` from their constructor
+arguments (KerasHub's habit), so ``get_config`` is the constructor's arguments.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from step_tf.features import NUM_AFFECTIVE_FEATURES, AffectiveFeatures
+from step_tf.graph import get_layout
+from step_tf.models.backbone import STGCNBackbone
+
+
+@keras.saving.register_keras_serializable(package="step_tf")
+class RootCentring(keras.layers.Layer):
+    """Subtracts the root joint from every joint in every frame: ``(N, T, V, C) -> (N, T, V, C)``."""
+
+    def __init__(self, root_index=0, **kwargs):
+        super().__init__(**kwargs)
+        self.root_index = root_index
+
+    def call(self, joints):
+        return joints - joints[:, :, self.root_index : self.root_index + 1, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "root_index": self.root_index}
+
+
+class _GaitClassifier(keras.Model):
+    """Shared constructor arguments and backbone wiring of the STEP classifiers."""
+
+    def __init__(
+        self,
+        num_classes=4,
+        channels=(32, 64, 64),
+        strides=(1, 2, 1),
+        temporal_kernel_size=75,
+        layout="step16",
+        strategy="spatial",
+        max_hop=1,
+        edge_importance=True,
+        dropout_rate=0.0,
+        frame_rate=30.0,
+        **kwargs,
+    ):
+        arguments = dict(
+            num_classes=num_classes,
+            channels=list(channels),
+            strides=list(strides),
+            temporal_kernel_size=temporal_kernel_size,
+            layout=layout,
+            strategy=strategy,
+            max_hop=max_hop,
+            edge_importance=edge_importance,
+            dropout_rate=dropout_rate,
+            frame_rate=frame_rate,
+        )
+        joints = keras.Input(shape=(None, get_layout(layout).num_joints, 3), name="joints")
+        centred = RootCentring(name="root_centring")(joints)
+        backbone = STGCNBackbone(
+            channels=channels,
+            strides=strides,
+            temporal_kernel_size=temporal_kernel_size,
+            layout=layout,
+            strategy=strategy,
+            max_hop=max_hop,
+            edge_importance=edge_importance,
+            dropout_rate=dropout_rate,
+            name="backbone",
+        )
+        # (N, T', V, C) -> (N, C): average over frames and joints.
+        pooled = keras.layers.GlobalAveragePooling2D(name="pool")(backbone(centred))
+        logits = self._head(joints, pooled, num_classes, frame_rate)
+        super().__init__(inputs=joints, outputs=logits, **kwargs)
+        self._arguments = arguments
+        self.backbone = backbone
+
+    @staticmethod
+    def _head(joints, pooled, num_classes, frame_rate):
+        """The layers after pooling: ``joints (N, T, V, 3)``, ``pooled (N, C)`` -> logits ``(N, num_classes)``."""
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, **self._arguments}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="step_tf")
+class BaselineSTEP(_GaitClassifier):
+    """Baseline-STEP: ST-GCN features only. ``(N, T, V, 3) -> (N, num_classes)`` logits."""
+
+    @staticmethod
+    def _head(joints, pooled, num_classes, frame_rate):
+        hidden = keras.layers.Dense(pooled.shape[-1], activation="relu", name="conv_1x1")(pooled)
+        return keras.layers.Dense(num_classes, name="logits")(hidden)
+
+
+@keras.saving.register_keras_serializable(package="step_tf")
+class STEP(_GaitClassifier):
+    """STEP: pooled ST-GCN features joined with the 29 affective features. ``(N, T, V, 3) -> (N, num_classes)``."""
+
+    @staticmethod
+    def _head(joints, pooled, num_classes, frame_rate):
+        features = AffectiveFeatures(frame_rate=frame_rate, name="affective_features")(joints)
+        scaled = keras.layers.Normalization(name="affective_scaling")(features)
+        joined = keras.layers.Concatenate(name="hybrid_features")([pooled, scaled])
+        hidden = keras.layers.Dense(128, activation="relu", name="dense_128")(joined)
+        return keras.layers.Dense(num_classes, name="logits")(hidden)
+
+    def adapt_feature_scaling(self, training_joints: np.ndarray, batch_size: int = 256) -> None:
+        """Sets the affective-feature standardisation from training gaits ``(N, T, V, 3)`` only."""
+        extractor = self.get_layer("affective_features")
+        features = np.concatenate(
+            [ops.convert_to_numpy(extractor(training_joints[i : i + batch_size])) for i in range(0, len(training_joints), batch_size)]
+        )
+        if features.shape[-1] != NUM_AFFECTIVE_FEATURES:
+            raise ValueError(f"expected {NUM_AFFECTIVE_FEATURES} affective features, got {features.shape[-1]}")
+        self.get_layer("affective_scaling").adapt(features)
+
+
+MODELS = {"baseline_step": BaselineSTEP, "step": STEP}

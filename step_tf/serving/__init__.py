@@ -1,0 +1,1 @@
+"""Export and serving: versioned SavedModels, TFLite through LiteRT, a TensorFlow Serving-compatible REST server."""

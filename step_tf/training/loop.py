@@ -1,0 +1,150 @@
+"""One training run of a gait classifier, from a configuration to a run directory.
+
+A run directory holds fixed file names, so tools can find them:
+
+* ``config.json`` -- the resolved ``TrainConfig``;
+* ``split.json`` -- the gait keys of the train, validation and test splits;
+* ``backup/`` -- the last finished epoch (model, optimizer, epoch), for ``--resume``;
+* ``best.keras`` -- the model of the epoch with the best validation accuracy
+  (the test split is never looked at before the final score);
+* ``model.keras`` -- the model after the last epoch;
+* ``history.csv`` -- per-epoch losses, accuracies and learning rate;
+* ``logs/`` -- TensorBoard: ``train`` and ``validation`` scalars (loss,
+  accuracy, learning rate) and validation confusion-matrix images;
+* ``metrics.json`` -- the best model's scores on the validation and test splits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import sys
+import time
+
+import keras
+import numpy as np
+
+from step_tf.config import TrainConfig
+from step_tf.data.augment import default_augmentation
+from step_tf.data.pipeline import gait_dataset, grouped_stratified_split
+from step_tf.data.sources import load_gaits
+from step_tf.evaluation.metrics import classification_report
+from step_tf.files import atomic_output, write_json
+from step_tf.models.classifiers import MODELS
+from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage
+from step_tf.training.optimizers import AdamL2
+
+LEARNING_RATE_MILESTONES = (0.5, 0.75, 0.875)  # the paper's step decay, as fractions of the epochs
+
+
+def step_decay(base_rate: float, epochs: int):
+    """The paper's schedule: the rate divided by 10 at 50, 75 and 87.5 % of training."""
+    milestones = [int(round(fraction * epochs)) for fraction in LEARNING_RATE_MILESTONES]
+
+    def schedule(epoch, _current=None):
+        return float(base_rate * 0.1 ** sum(epoch >= milestone for milestone in milestones))
+
+    return schedule
+
+
+def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
+    model = MODELS[config.model](
+        num_classes=num_classes,
+        channels=config.channels,
+        strides=config.strides,
+        temporal_kernel_size=config.temporal_kernel_size,
+        strategy=config.partition_strategy,
+        dropout_rate=config.dropout_rate,
+    )
+    if config.weight_decay_mode == "coupled":
+        optimizer = AdamL2(learning_rate=config.learning_rate, l2=config.weight_decay)
+    else:
+        optimizer = keras.optimizers.AdamW(learning_rate=config.learning_rate, weight_decay=config.weight_decay)
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    return model
+
+
+def _predict(model: keras.Model, dataset) -> tuple[np.ndarray, np.ndarray]:
+    true_labels, predicted = [], []
+    for joints, labels in dataset:
+        predicted.append(np.argmax(model(joints, training=False), axis=-1))
+        true_labels.append(labels.numpy())
+    return np.concatenate(true_labels), np.concatenate(predicted)
+
+
+def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False, verbose: int | None = None) -> dict:
+    """Trains ``config`` into ``run_dir`` and returns the metrics written to ``metrics.json``.
+
+    ``resume=True`` continues the run in ``run_dir`` from its last finished epoch.
+    """
+    run_dir = pathlib.Path(run_dir)
+    config.validate()
+    if resume:
+        if (run_dir / "metrics.json").exists():
+            raise ValueError(f"{run_dir}: this run has already finished (metrics.json exists); nothing to resume")
+        if not (run_dir / "backup").exists():
+            raise ValueError(f"{run_dir}: no checkpoint to resume from (no backup/ folder); start a new run instead")
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        raise ValueError(f"{run_dir}: the run directory is not empty; choose a new one or pass --resume")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", dataclasses.asdict(config))
+
+    keras.utils.set_random_seed(config.seed)
+    gaits = load_gaits(config.data, config.label_names)
+    split = grouped_stratified_split(gaits.labels, gaits.groups, config.split_fractions, config.seed, gaits.num_classes)
+    parts = split.apply(gaits)
+    write_json(run_dir / "split.json", {name: part.keys.tolist() for name, part in parts.items()})
+
+    train_data = gait_dataset(
+        parts["train"], config.batch_size, shuffle=True,
+        augmentation=default_augmentation() if config.augment else None, seed=config.seed,
+    )
+    validation_data = gait_dataset(parts["validation"], config.batch_size)
+
+    model = build_model(config, gaits.num_classes)
+    if hasattr(model, "adapt_feature_scaling"):
+        model.adapt_feature_scaling(parts["train"].joints)
+
+    best_path = run_dir / "best.keras"
+    best_so_far = None
+    if resume and best_path.exists():
+        best_so_far = keras.saving.load_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["accuracy"]
+    callbacks = [
+        # The best model is saved before the epoch's backup: a run killed in between
+        # redoes the epoch rather than losing its model as a candidate.
+        BestModelCheckpoint(best_path, monitor="val_accuracy", best=best_so_far),
+        # Restores model, optimizer and epoch on --resume.
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / "logs" / "validation"), config.confusion_matrix_every),
+    ]
+    if config.learning_rate_schedule == "step":
+        callbacks.insert(0, keras.callbacks.LearningRateScheduler(step_decay(config.learning_rate, config.epochs)))
+
+    started = time.perf_counter()
+    model.fit(
+        train_data,
+        validation_data=validation_data,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=(1 if sys.stdout.isatty() else 2) if verbose is None else verbose,
+    )
+    training_seconds = time.perf_counter() - started
+    with atomic_output(run_dir / "model.keras", suffix=".keras") as temporary:
+        keras.saving.save_model(model, temporary)
+
+    best = keras.saving.load_model(best_path)
+    metrics = {"model": config.model, "training_seconds": round(training_seconds, 1), "epochs": config.epochs}
+    for name in ("validation", "test"):
+        if len(parts[name]) == 0:  # a test fraction of 0 was asked for
+            metrics[name] = None
+            continue
+        true_labels, predicted = _predict(best, gait_dataset(parts[name], config.batch_size))
+        metrics[name] = classification_report(true_labels, predicted, gaits.label_names)
+    write_json(run_dir / "metrics.json", metrics)
+    return metrics

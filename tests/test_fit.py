@@ -1,0 +1,123 @@
+"""``python -m step_tf.fit`` end to end: run files, TensorBoard contents, resume after a kill, real-data smoke runs."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from step_tf import fit
+
+SMALL = ["--epochs", "2", "--batch-size", "16", "--channels", "8,8", "--strides", "1,2", "--temporal-kernel-size", "3",
+         "--verbose", "0"]
+
+
+def _scalars_and_images(log_dir: pathlib.Path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(log_dir), size_guidance={"tensors": 0, "images": 0})
+    accumulator.Reload()
+    tags = accumulator.Tags()
+    return set(tags.get("tensors", [])) | set(tags.get("scalars", [])), accumulator
+
+
+def test_a_short_run_writes_every_artifact(tmp_path):
+    run_dir = tmp_path / "run"
+    assert fit.main(["--data", "embedded:160", "--run-dir", str(run_dir), "--confusion-matrix-every", "1", *SMALL]) == 0
+    for name in ("config.json", "split.json", "best.keras", "model.keras", "history.csv", "metrics.json"):
+        assert (run_dir / name).is_file(), name
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    split = json.loads((run_dir / "split.json").read_text())
+    assert metrics["test"]["num_gaits"] == len(split["test"]) > 0
+    assert np.array(metrics["test"]["confusion_matrix"]).sum() == len(split["test"])
+    train_tags, _ = _scalars_and_images(run_dir / "logs" / "train")
+    assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate"} <= train_tags
+    validation_tags, accumulator = _scalars_and_images(run_dir / "logs" / "validation")
+    assert {"epoch_loss", "epoch_accuracy"} <= validation_tags
+    assert "confusion_matrix" in validation_tags
+    image = accumulator.Tensors("confusion_matrix")[-1]
+    from tensorboard.util import tensor_util
+
+    width, height, png = tensor_util.make_ndarray(image.tensor_proto)[:3]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int(width) > 100 and int(height) > 100
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["epochs"] == 2 and config["channels"] == [8, 8]
+
+
+def test_resume_after_a_real_kill_reaches_the_same_epoch_count(tmp_path):
+    run_dir = tmp_path / "run"
+    epochs = 6
+    command = [sys.executable, "-m", "step_tf.fit", "--data", "embedded:160", "--run-dir", str(run_dir),
+               *SMALL[2:], "--epochs", str(epochs)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    history = run_dir / "history.csv"
+    deadline = time.monotonic() + 240
+    # Kill once at least two epochs are finished and logged, before the run ends.
+    while time.monotonic() < deadline and process.poll() is None:
+        if history.exists() and len(history.read_text().strip().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, f"the run ended before it could be killed: {process.stderr.read().decode()[-2000:]}"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (run_dir / "metrics.json").exists()
+    finished_before = len(history.read_text().strip().splitlines()) - 1
+    assert 2 <= finished_before < epochs
+
+    assert fit.main(["--resume", "--run-dir", str(run_dir), "--verbose", "0"]) == 0
+    rows = history.read_text().strip().splitlines()
+    header, rows = rows[0].split(","), [row.split(",") for row in rows[1:] if not row.startswith("epoch")]
+    logged_epochs = sorted(int(row[header.index("epoch")]) for row in rows)
+    # Every epoch ran to its end exactly once, the interrupted one included.
+    assert logged_epochs == list(range(epochs))
+    assert json.loads((run_dir / "metrics.json").read_text())["epochs"] == epochs
+
+
+def test_fit_on_the_real_egait_fixture(tmp_path, fixtures_dir):
+    data = f"egait:{fixtures_dir / 'bandai_walk_features.h5'},{fixtures_dir / 'bandai_walk_labels.h5'}"
+    assert fit.main(["--data", data, "--run-dir", str(tmp_path / "run"), "--model", "step", *SMALL]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test"]["num_gaits"] + metrics["validation"]["num_gaits"] < 4
+
+
+def test_fit_on_the_real_bvh_clips(tmp_path, fixtures_dir):
+    # Two clips are two recordings: a train and a validation split, no test split.
+    run_dir = tmp_path / "run"
+    arguments = ["--data", f"bvh:{fixtures_dir}", "--run-dir", str(run_dir), "--model", "baseline_step",
+                 "--split-fractions", "0.5,0.5,0", *SMALL]
+    assert fit.main(arguments) == 0
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["test"] is None and metrics["validation"]["num_gaits"] >= 1
+    split = json.loads((run_dir / "split.json").read_text())
+    clips = [{key.rsplit("_", 1)[0] for key in split[name]} for name in ("train", "validation")]
+    assert not clips[0] & clips[1]
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--epochs", "0"], "epochs must be at least 1"),
+        (["--data", "mocap:somewhere"], "unknown data spec 'mocap:somewhere'"),
+        (["--data", "egait:only_one.h5"], "expected egait:FEATURES.h5,LABELS.h5"),
+        (["--data", "egait:missing_f.h5,missing_l.h5"], "missing_f.h5: E-Gait features file not found"),
+        (["--split-fractions", "0.8,0,0.2"], "with a validation part"),
+        (["--temporal-kernel-size", "4"], "positive odd number"),
+        (["--resume"], "--resume needs --run-dir"),
+    ],
+)
+def test_bad_arguments_fail_with_one_clear_line(arguments, message, capsys, tmp_path):
+    assert fit.main([*arguments, "--run-dir", str(tmp_path / "run")] if "--resume" not in arguments else arguments) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_used_run_directory_is_refused(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "something").write_text("x")
+    assert fit.main(["--data", "embedded:40", "--run-dir", str(tmp_path / "run"), *SMALL]) == 2
+    assert "not empty" in capsys.readouterr().err
