@@ -14,6 +14,12 @@ import pathlib
 
 from step_tf.graph import STRATEGIES
 
+# Every trainable classifier (``step_tf.models.baselines.CLASSIFIERS`` maps them to classes;
+# the names live here so the CLIs can list them without importing TensorFlow).
+MODEL_NAMES = ("step", "baseline_step", "stgcn", "lstm", "affective_svm")
+# The STEP-Gen CVAE (``step_tf.training.generator``); "cvae_baseline" is it with lambda_c = lambda_d = 0.
+GENERATOR_NAMES = ("stepgen", "cvae_baseline")
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -31,7 +37,7 @@ class TrainConfig:
     partition_strategy: str = "spatial"
     dropout_rate: float = 0.1
     # Optimisation.
-    epochs: int = 40
+    epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 2e-3
     learning_rate_schedule: str = "step"  # step: /10 at 50, 75 and 87.5 % of the epochs; constant
@@ -39,12 +45,32 @@ class TrainConfig:
     weight_decay_mode: str = "decoupled"  # coupled: L2 added to the gradient (as published); decoupled: AdamW
     augment: bool = True
     confusion_matrix_every: int = 5  # epochs between confusion-matrix images in TensorBoard
+    # STEP-Gen (paper 4.2); "cvae_baseline" ignores lambda_c and lambda_d (always 0).
+    generator_channels: tuple[int, ...] = (64, 32, 32)  # encoder blocks; the decoder mirrors them (32, 64, then 3)
+    generator_strides: tuple[int, ...] = (1, 2, 2)  # encoder strides (the paper gives none)
+    latent_dim: int = 32
+    lambda_c: float = 1.0  # push loss weight (eq. 6)
+    lambda_d: float = 1.0  # pull loss weight (eq. 7)
+    kl_weight: float = 1.0
+    position_embedding: bool = True  # see step_tf.models.stepgen; False + kernel 75 is the paper's decoder
+    # STEP+Aug: generated gaits join the training split only, never validation or test.
+    generated: str | None = None  # a generator run directory, or a FEATURES.h5 written by step_tf.generate
+    generated_per_class: int = 0  # gaits per class; 0 takes every gait of a file (a run directory needs N > 0)
+    generated_ratio: float | None = None  # fraction of training gaits drawn from generated ones; None pools them
 
     def validate(self) -> "TrainConfig":
-        from step_tf.models.classifiers import MODELS  # models import TensorFlow; keep config import light
-
         checks = [
-            (self.model in MODELS, f"model must be one of {', '.join(MODELS)}, got {self.model!r}"),
+            (self.model in MODEL_NAMES + GENERATOR_NAMES, f"model must be one of {', '.join(MODEL_NAMES + GENERATOR_NAMES)}, got {self.model!r}"),
+            (len(self.generator_channels) == len(self.generator_strides) > 0,
+             f"generator channels {self.generator_channels} and strides {self.generator_strides} must have one length"),
+            (self.latent_dim >= 1, f"latent dimension must be at least 1, got {self.latent_dim}"),
+            (min(self.lambda_c, self.lambda_d, self.kl_weight) >= 0,
+             f"lambda_c, lambda_d and the KL weight must be non-negative, got {self.lambda_c}, {self.lambda_d}, {self.kl_weight}"),
+            (self.generated is None or self.model not in GENERATOR_NAMES, "generated gaits augment a classifier's training data, not a generator's"),
+            (self.generated_per_class >= 0, f"generated gaits per class must be non-negative, got {self.generated_per_class}"),
+            (self.generated_ratio is None or 0 < self.generated_ratio < 1, f"generated ratio must be in (0, 1), got {self.generated_ratio}"),
+            (self.generated is not None or (self.generated_per_class == 0 and self.generated_ratio is None),
+             "generated-per-class and generated-ratio need --generated, the source of generated gaits"),
             (self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}"),
             (self.batch_size >= 1, f"batch size must be at least 1, got {self.batch_size}"),
             (self.learning_rate > 0, f"learning rate must be positive, got {self.learning_rate}"),
@@ -100,11 +126,30 @@ RECIPES = {
         dropout_rate=0.0,
         augment=False,
     ),
+    # The original ST-GCN (Yan et al. 2018), the paper's Table 1 baseline: 10 blocks.
+    "stgcn": dict(
+        model="stgcn",
+        channels=(64, 64, 64, 64, 128, 128, 128, 256, 256, 256),
+        strides=(1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
+        temporal_kernel_size=9,
+        dropout_rate=0.5,
+    ),
 }
 
 
+# STEP-Gen's published settings (paper 5.1): 150 epochs, the rate /10 after 75, 113 and 132 epochs
+# (the step decay's 50, 75, 87.5 % give 75, 112 and 131), and the paper's decoder.
+GENERATOR_PAPER_RECIPE = dict(RECIPES["paper"], epochs=150, position_embedding=False)
+
+
 def resolve(recipe: str = "default", **overrides) -> TrainConfig:
-    """Defaults, then ``recipe``, then ``overrides`` (keys of ``TrainConfig``)."""
+    """Defaults, then ``recipe``, then ``overrides`` (keys of ``TrainConfig``).
+
+    ``recipe="paper"`` with a generator model gives the generator's published settings.
+    """
     if recipe not in RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
-    return TrainConfig.from_dict({**RECIPES[recipe], **overrides})
+    settings = RECIPES[recipe]
+    if recipe == "paper" and overrides.get("model") in GENERATOR_NAMES:
+        settings = GENERATOR_PAPER_RECIPE
+    return TrainConfig.from_dict({**settings, **overrides})
