@@ -64,8 +64,7 @@ class _GaitClassifier(keras.Model):
         frame_rate=30.0,
         **kwargs,
     ):
-        arguments = dict(
-            num_classes=num_classes,
+        backbone_arguments = dict(
             channels=list(channels),
             strides=list(strides),
             temporal_kernel_size=temporal_kernel_size,
@@ -74,21 +73,11 @@ class _GaitClassifier(keras.Model):
             max_hop=max_hop,
             edge_importance=edge_importance,
             dropout_rate=dropout_rate,
-            frame_rate=frame_rate,
         )
+        arguments = dict(num_classes=num_classes, **backbone_arguments, frame_rate=frame_rate)
         joints = keras.Input(shape=(None, get_layout(layout).num_joints, 3), name="joints")
         centred = RootCentring(name="root_centring")(joints)
-        backbone = STGCNBackbone(
-            channels=channels,
-            strides=strides,
-            temporal_kernel_size=temporal_kernel_size,
-            layout=layout,
-            strategy=strategy,
-            max_hop=max_hop,
-            edge_importance=edge_importance,
-            dropout_rate=dropout_rate,
-            name="backbone",
-        )
+        backbone = STGCNBackbone(**backbone_arguments, name="backbone")
         # (N, T', V, C) -> (N, C): average over frames and joints.
         pooled = keras.layers.GlobalAveragePooling2D(name="pool")(backbone(centred))
         logits = self._head(joints, pooled, num_classes, frame_rate)
