@@ -30,7 +30,7 @@ import keras
 from step_tf.config import TrainConfig
 from step_tf.data.gaits import EMOTIONS, NUM_FRAMES
 from step_tf.features import MIN_FRAMES
-from step_tf.files import write_json
+from step_tf.models import classifiers  # noqa: F401  registers the model classes that load_model looks up
 from step_tf.serving import tflite
 from step_tf.serving.signatures import ANY_FRAMES_SIGNATURE, DEFAULT_SIGNATURE, INPUT_NAME, OUTPUT_NAMES, export_saved_model
 from step_tf.serving.versions import publish
@@ -116,7 +116,8 @@ def export_run(run_dir: str | os.PathLike, model_base_path: str | os.PathLike, t
                 path.write_bytes(tflite.convert(folder, quantization))
                 sizes[f"tflite_{quantization}"] = path.stat().st_size
         metadata["sizes_bytes"] = sizes
-        write_json(folder / METADATA_FILE, metadata)
+        # A plain write: the folder is published atomically as a whole.
+        (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
 
     metadata["version"] = publish(model_base_path, build)
     return metadata

@@ -57,7 +57,7 @@ def export_saved_model(model: keras.Model, label_names: tuple[str, ...], directo
     def predict_any_frames(joints):
         check = tf.debugging.assert_greater_equal(
             tf.shape(joints)[1], MIN_FRAMES,
-            message=f"joints need at least {MIN_FRAMES} frames (the jerk feature's stencil)",
+            message=f"joints need at least {MIN_FRAMES} frames (the jerk feature spans {MIN_FRAMES})",
         )
         with tf.control_dependencies([check]):
             return predict(tf.identity(joints))

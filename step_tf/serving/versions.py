@@ -44,6 +44,9 @@ def publish(base: str | os.PathLike, build: Callable[[pathlib.Path], None]) -> i
     building = pathlib.Path(tempfile.mkdtemp(prefix=BUILDING_PREFIX, dir=base))
     try:
         build(building)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(building, 0o777 & ~umask)  # mkdtemp's 0700 would hide the version from a server run as another user
         if not (building / "saved_model.pb").is_file():
             raise ValueError(f"{building}: the build wrote no saved_model.pb; nothing published")
         while True:

@@ -1,0 +1,49 @@
+"""``python -m step_tf.predict --model PATH --input FILE``: classify the gaits of a file with an exported model.
+
+``PATH`` is a version folder (``saved_models/NAME/3``) or a model base path
+(its newest version); ``FILE`` an ``.npz``, E-Gait features ``.h5`` or ``.bvh``
+file (see ``step_tf.serving.batch``). Prints JSON, or writes JSON or CSV to
+``--output`` (the format from ``--format`` or the output's suffix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+
+def parser() -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(prog="python -m step_tf.predict", description=__doc__.split("\n\n")[0])
+    arguments.add_argument("--model", type=pathlib.Path, required=True, help="a version folder or a folder of versions")
+    arguments.add_argument("--input", type=pathlib.Path, required=True, help=".npz, E-Gait features .h5, or .bvh")
+    arguments.add_argument("--output", type=pathlib.Path, help="file to write (default: standard output)")
+    arguments.add_argument("--format", choices=("json", "csv"), help="default: the output's suffix, else json")
+    return arguments
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    output_format = args.format or (args.output.suffix.lower().lstrip(".") if args.output and args.output.suffix.lower() == ".csv" else "json")
+    try:
+        from step_tf.files import atomic_output
+        from step_tf.serving import batch  # TensorFlow loads here, after the arguments are checked
+
+        keys, joints = batch.read_gait_file(args.input)
+        servable = batch.load_servable(args.model)
+        label_names = batch.label_names_of(servable)
+        text = batch.format_rows(batch.predict_gaits(servable, keys, joints, label_names), label_names, output_format)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        with atomic_output(args.output) as temporary:
+            temporary.write_text(text)
+        print(f"{len(keys)} gait(s) classified with {args.model}: {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""``python -m step_tf.serve --model_base_path saved_models/NAME``: a TensorFlow Serving-compatible REST server.
+
+Serves the newest version under the base path (and picks up new ones without a
+restart) at ``http://127.0.0.1:8501/v1/models/NAME``. Options take TensorFlow
+Serving's names, so a command line carries over; see ``step_tf.serving.server``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+from step_tf.serving.server import DEFAULT_HOST, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, serve
+
+
+def parser() -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(prog="python -m step_tf.serve", description=__doc__.split("\n\n")[0])
+    arguments.add_argument("--model_base_path", "--model-base-path", type=pathlib.Path, required=True, help="folder of numbered versions")
+    arguments.add_argument("--model_name", "--model-name", help="name in the URLs (default: the base path's folder name)")
+    arguments.add_argument("--rest_api_port", "--rest-api-port", "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)")
+    arguments.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}, this machine only)")
+    arguments.add_argument("--num_versions", "--num-versions", type=int, default=1, help="how many of the newest versions to serve (default 1)")
+    arguments.add_argument("--max_request_bytes", "--max-request-bytes", type=int, default=DEFAULT_MAX_REQUEST_BYTES, help="largest request body accepted")
+    arguments.add_argument("--file_system_poll_wait_seconds", "--poll-seconds", type=float, default=1.0, help="seconds between looks for new versions (default 1)")
+    return arguments
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        serve(
+            args.model_base_path,
+            model_name=args.model_name,
+            host=args.host,
+            port=args.rest_api_port,
+            num_versions=args.num_versions,
+            max_request_bytes=args.max_request_bytes,
+            poll_seconds=args.file_system_poll_wait_seconds,
+        )
+    except (ValueError, FileNotFoundError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
