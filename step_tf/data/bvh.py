@@ -398,35 +398,48 @@ def window_starts(num_frames: int, window: int = NUM_FRAMES, stride: int = DEFAU
     return list(range(0, max(num_frames - window, 0) + 1, stride))
 
 
-def read_bvh_gaits(
+def bvh_windows(
     path: str | os.PathLike,
-    label: str,
-    label_names: tuple[str, ...] = EMOTIONS,
     joint_map: Mapping[str, str] = BANDAI_NAMCO_JOINT_MAP,
     num_frames: int = NUM_FRAMES,
     stride: int = DEFAULT_STRIDE,
     scale: float = DEFAULT_SCALE,
     frame_rate: float = FRAME_RATE,
-) -> GaitSet:
-    """Cuts one BVH clip into ``(N, num_frames, 16, 3)`` gaits, all labelled ``label``.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keys ``(N,)`` and gaits ``(N, num_frames, 16, 3)`` float32 of one BVH clip, unlabelled.
 
     Windows start every ``stride`` frames (after resampling to ``frame_rate``);
-    keys are ``f"{stem}_{start:05d}"``, the group is the file stem.
+    keys are ``f"{stem}_{start:05d}"``.
     """
     path = pathlib.Path(path)
-    if label not in label_names:
-        raise ValueError(f"{path}: unknown label {label!r}; the label names are {', '.join(label_names)}")
     positions = bvh_positions(path, joint_map=joint_map, scale=scale, frame_rate=frame_rate)
     if positions.shape[0] == 0:
         raise ValueError(f"{path}: the clip has no frames")
     starts = window_starts(positions.shape[0], num_frames, stride)
     gaits = np.stack([fit_frames(positions[start : start + num_frames], num_frames) for start in starts])
+    return np.array([f"{path.stem}_{start:05d}" for start in starts]), gaits
+
+
+def read_bvh_gaits(
+    path: str | os.PathLike,
+    label: str,
+    label_names: tuple[str, ...] = EMOTIONS,
+    **window_options,
+) -> GaitSet:
+    """Cuts one BVH clip into gaits (``bvh_windows``), all labelled ``label``, grouped by the file stem.
+
+    ``window_options`` go to ``bvh_windows`` (joint_map, num_frames, stride, scale, frame_rate).
+    """
+    path = pathlib.Path(path)
+    if label not in label_names:
+        raise ValueError(f"{path}: unknown label {label!r}; the label names are {', '.join(label_names)}")
+    keys, gaits = bvh_windows(path, **window_options)
     return GaitSet(
         joints=gaits,
-        labels=np.full(len(starts), label_names.index(label), dtype=np.int32),
+        labels=np.full(len(keys), label_names.index(label), dtype=np.int32),
         label_names=tuple(label_names),
-        groups=np.full(len(starts), path.stem),
-        keys=np.array([f"{path.stem}_{start:05d}" for start in starts]),
+        groups=np.full(len(keys), path.stem),
+        keys=keys,
         source=str(path),
     )
 

@@ -37,36 +37,18 @@ def _open(path: pathlib.Path, role: str) -> h5py.File:
         raise ValueError(f"{path}: not a readable HDF5 file ({error})") from None
 
 
-def read_egait(
-    features_path: str | os.PathLike,
-    labels_path: str | os.PathLike,
-    label_names: tuple[str, ...] = EMOTIONS,
-    num_frames: int = NUM_FRAMES,
-    layout: str = "step16",
-) -> GaitSet:
-    """Reads an E-Gait features/labels pair into a ``GaitSet`` of ``(N, num_frames, V, 3)`` gaits.
-
-    ``label_names[i]`` names label id ``i`` (default: the public code's Angry,
-    Neutral, Happy, Sad). Gaits come in sorted key order.
-    """
-    features_path, labels_path = pathlib.Path(features_path), pathlib.Path(labels_path)
+def read_egait_features(
+    features_path: str | os.PathLike, num_frames: int = NUM_FRAMES, layout: str = "step16"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keys ``(N,)`` (sorted) and gaits ``(N, num_frames, V, 3)`` float32 of an E-Gait features file alone."""
+    features_path = pathlib.Path(features_path)
     num_joints = get_layout(layout).num_joints
     width = num_joints * NUM_COORDINATES
-    with _open(features_path, "features") as features_file, _open(labels_path, "labels") as labels_file:
-        feature_keys, label_keys = set(features_file.keys()), set(labels_file.keys())
-        if not feature_keys:
+    with _open(features_path, "features") as features_file:
+        keys = sorted(features_file.keys())
+        if not keys:
             raise ValueError(f"{features_path}: the features file holds no gaits")
-        for missing, present_in, absent_from in (
-            (sorted(feature_keys - label_keys), features_path, labels_path),
-            (sorted(label_keys - feature_keys), labels_path, features_path),
-        ):
-            if missing:
-                raise ValueError(
-                    f"{absent_from}: no entry for key {missing[0]!r} found in {present_in} "
-                    f"({len(missing)} key(s) of one file missing from the other)"
-                )
-        keys = sorted(feature_keys)
-        gaits, labels = [], []
+        gaits = []
         for key in keys:
             dataset = features_file[key]
             if not isinstance(dataset, h5py.Dataset):
@@ -82,6 +64,35 @@ def read_egait(
             if not np.isfinite(values).all():
                 raise ValueError(f"{features_path}: gait {key!r} has NaN or infinite values")
             gaits.append(fit_frames(values.reshape(-1, num_joints, NUM_COORDINATES), num_frames))
+    return np.asarray(keys), np.stack(gaits).astype(np.float32)
+
+
+def read_egait(
+    features_path: str | os.PathLike,
+    labels_path: str | os.PathLike,
+    label_names: tuple[str, ...] = EMOTIONS,
+    num_frames: int = NUM_FRAMES,
+    layout: str = "step16",
+) -> GaitSet:
+    """Reads an E-Gait features/labels pair into a ``GaitSet`` of ``(N, num_frames, V, 3)`` gaits.
+
+    ``label_names[i]`` names label id ``i`` (default: the public code's Angry,
+    Neutral, Happy, Sad). Gaits come in sorted key order.
+    """
+    features_path, labels_path = pathlib.Path(features_path), pathlib.Path(labels_path)
+    with _open(features_path, "features") as features_file, _open(labels_path, "labels") as labels_file:
+        feature_keys, label_keys = set(features_file.keys()), set(labels_file.keys())
+        for missing, present_in, absent_from in (
+            (sorted(feature_keys - label_keys), features_path, labels_path),
+            (sorted(label_keys - feature_keys), labels_path, features_path),
+        ):
+            if missing:
+                raise ValueError(
+                    f"{absent_from}: no entry for key {missing[0]!r} found in {present_in} "
+                    f"({len(missing)} key(s) of one file missing from the other)"
+                )
+        labels = []
+        for key in sorted(label_keys):
             label = np.asarray(labels_file[key][()])
             if label.size != 1 or not np.issubdtype(label.dtype, np.integer):
                 raise ValueError(f"{labels_path}: label of {key!r} must be one integer, got {label!r}")
@@ -92,11 +103,12 @@ def read_egait(
                     f"known ids 0..{len(label_names) - 1} ({', '.join(label_names)})"
                 )
             labels.append(label)
+    keys, gaits = read_egait_features(features_path, num_frames, layout)
     return GaitSet(
-        joints=np.stack(gaits).astype(np.float32),
+        joints=gaits,
         labels=np.asarray(labels, dtype=np.int32),
         label_names=tuple(label_names),
-        keys=np.asarray(keys),
+        keys=keys,
         source=f"{features_path},{labels_path}",
     )
 

@@ -8,10 +8,9 @@ model in the form it was trained on:
   when present. Any ``T >= 4`` goes through the ``serve_any_frames``
   signature unchanged.
 * ``.h5``: an E-Gait features file, one ``(T_i, 48)`` dataset per key (no
-  labels file needed), each brought to 75 frames by
-  ``step_tf.data.preprocess.fit_frames`` as ``step_tf.data.egait`` does.
-* ``.bvh``: a clip resampled to 30 fps and cut into 75-frame windows as
-  ``step_tf.data.bvh.read_bvh_gaits`` does; keys ``STEM_START``.
+  labels file needed), read by ``step_tf.data.egait.read_egait_features``.
+* ``.bvh``: a clip resampled to 30 fps and cut into 75-frame windows by
+  ``step_tf.data.bvh.bvh_windows``; keys ``STEM_START``.
 
 Results are one row per gait: key, class id, class name and the probability
 of each class, written as JSON or CSV.
@@ -25,12 +24,11 @@ import json
 import os
 import pathlib
 
-import h5py
 import numpy as np
 
-from step_tf.data.bvh import DEFAULT_STRIDE, bvh_positions, window_starts
+from step_tf.data.bvh import bvh_windows
+from step_tf.data.egait import read_egait_features
 from step_tf.data.gaits import NUM_COORDINATES, NUM_FRAMES
-from step_tf.data.preprocess import fit_frames
 from step_tf.serving.servable import RequestError, Servable
 from step_tf.serving.signatures import ANY_FRAMES_SIGNATURE, DEFAULT_SIGNATURE, INPUT_NAME
 from step_tf.serving.versions import list_versions
@@ -68,35 +66,6 @@ def _read_npz(path: pathlib.Path, num_joints: int) -> tuple[list[str], np.ndarra
     return [str(name) for name in names], joints
 
 
-def _read_egait_features(path: pathlib.Path, num_joints: int) -> tuple[list[str], np.ndarray]:
-    width = num_joints * NUM_COORDINATES
-    try:
-        features = h5py.File(path, "r")
-    except OSError as error:
-        raise ValueError(f"{path}: not a readable HDF5 file ({error})") from None
-    keys, gaits = [], []
-    with features:
-        for key in sorted(features.keys()):
-            dataset = features[key]
-            shape = getattr(dataset, "shape", None)
-            if not isinstance(dataset, h5py.Dataset) or len(shape) != 2 or shape[1] != width or shape[0] == 0:
-                raise ValueError(f"{path}: gait {key!r} has shape {shape}; expected (T, {width}) with T >= 1")
-            gaits.append(fit_frames(np.asarray(dataset[()], dtype=np.float32).reshape(-1, num_joints, NUM_COORDINATES)))
-            keys.append(key)
-    if not keys:
-        raise ValueError(f"{path}: the features file holds no gaits")
-    return keys, np.stack(gaits)
-
-
-def _read_bvh(path: pathlib.Path) -> tuple[list[str], np.ndarray]:
-    positions = bvh_positions(path)
-    if positions.shape[0] == 0:
-        raise ValueError(f"{path}: the clip has no frames")
-    starts = window_starts(positions.shape[0], NUM_FRAMES, DEFAULT_STRIDE)
-    gaits = np.stack([fit_frames(positions[start : start + NUM_FRAMES]) for start in starts])
-    return [f"{path.stem}_{start:05d}" for start in starts], gaits
-
-
 def read_gait_file(path: str | os.PathLike, num_joints: int = 16) -> tuple[list[str], np.ndarray]:
     """Gait names and joints ``(N, T, V, 3)`` float32 of an ``.npz``, E-Gait ``.h5`` or ``.bvh`` file."""
     path = pathlib.Path(path)
@@ -106,9 +75,9 @@ def read_gait_file(path: str | os.PathLike, num_joints: int = 16) -> tuple[list[
     if suffix == ".npz":
         keys, joints = _read_npz(path, num_joints)
     elif suffix in (".h5", ".hdf5"):
-        keys, joints = _read_egait_features(path, num_joints)
+        keys, joints = read_egait_features(path)
     elif suffix == ".bvh":
-        keys, joints = _read_bvh(path)
+        keys, joints = bvh_windows(path)
     else:
         raise ValueError(f"{path}: unknown input format {suffix!r}; expected .npz, .h5 (E-Gait features) or .bvh")
     return keys, np.asarray(joints, dtype=np.float32)
