@@ -14,7 +14,7 @@ import datetime
 import pathlib
 import sys
 
-from step_tf.config import RECIPES, TrainConfig, resolve
+from step_tf.config import GENERATOR_NAMES, MODEL_NAMES, RECIPES, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
 
 
@@ -44,7 +44,7 @@ def _fractions(text: str) -> tuple[float, float, float]:
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.fit", description=__doc__.split("\n\n")[0])
-    arguments.add_argument("--model", choices=("baseline_step", "step"), help="classifier to train (default: step)")
+    arguments.add_argument("--model", choices=MODEL_NAMES + GENERATOR_NAMES, help="classifier to train (default: step); --recipe stgcn gives the original ST-GCN's architecture")
     arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, or bvh:DIR[,LABELS.json]")
     arguments.add_argument("--label-names", type=_name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
     arguments.add_argument("--run-dir", type=pathlib.Path, help="run directory (default: a new folder under runs/)")
@@ -65,6 +65,18 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--dropout-rate", type=float)
     arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment training gaits (rotation, scale, temporal crop)")
     arguments.add_argument("--confusion-matrix-every", type=int, help="epochs between confusion-matrix images")
+    generator = arguments.add_argument_group("STEP-Gen (--model stepgen or cvae_baseline)")
+    generator.add_argument("--generator-channels", type=_int_list, help="channels of the encoder's ST-GCN blocks (default 64,32,32; the decoder mirrors them)")
+    generator.add_argument("--generator-strides", type=_int_list, help="temporal strides of the encoder's blocks (default 1,2,2)")
+    generator.add_argument("--latent-dim", type=int, help="dimension of the latent space (paper 32)")
+    generator.add_argument("--lambda-c", type=float, help="weight of the push loss, eq. 6 (cvae_baseline: 0)")
+    generator.add_argument("--lambda-d", type=float, help="weight of the pull loss, eq. 7 (cvae_baseline: 0)")
+    generator.add_argument("--kl-weight", type=float, help="weight of the KL term")
+    generator.add_argument("--position-embedding", action=argparse.BooleanOptionalAction, help="learned frame-and-joint embedding in the decoder (off in the paper recipe)")
+    augmenting = arguments.add_argument_group("STEP+Aug: generated gaits added to the training split only")
+    augmenting.add_argument("--generated", help="a generator run directory, or a FEATURES.h5 written by python -m step_tf.generate")
+    augmenting.add_argument("--generated-per-class", type=int, help="generated gaits per class (a file: 0 takes all)")
+    augmenting.add_argument("--generated-ratio", type=float, help="fraction of training gaits drawn from the generated ones (default: pool them)")
     arguments.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: progress bar on a terminal, a line per epoch otherwise)")
     return arguments
 
@@ -86,7 +98,11 @@ def main(argv=None) -> int:
         else:
             config = resolve(args.recipe, **overrides)
         run_dir = args.run_dir or pathlib.Path("runs") / f"{config.model}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-        from step_tf.training.loop import train  # TensorFlow loads here, after the arguments are checked
+        # TensorFlow loads here, after the arguments are checked.
+        if config.model in GENERATOR_NAMES:
+            from step_tf.training.generator import train_generator as train
+        else:
+            from step_tf.training.loop import train
 
         print(f"run directory: {run_dir}", flush=True)
         metrics = train(config, run_dir, resume=args.resume, verbose=args.verbose)
@@ -94,11 +110,12 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     test = metrics["test"]
-    score = (
-        f"test accuracy {test['accuracy']:.3f}, balanced accuracy {test['balanced_accuracy']:.3f} on {test['num_gaits']} gaits"
-        if test
-        else "no test split"
-    )
+    if not test:
+        score = "no test split"
+    elif config.model in GENERATOR_NAMES:
+        score = "test losses " + ", ".join(f"{name} {value:.4g}" for name, value in test.items())
+    else:
+        score = f"test accuracy {test['accuracy']:.3f}, balanced accuracy {test['balanced_accuracy']:.3f} on {test['num_gaits']} gaits"
     print(
         f"{score} (model of the best validation epoch); training took {metrics['training_seconds']:.0f} s; "
         f"TensorBoard: tensorboard --logdir {run_dir / 'logs'}"

@@ -12,7 +12,7 @@ from step_tf.files import atomic_output
 
 
 class BestModelCheckpoint(keras.callbacks.Callback):
-    """Saves the whole model whenever ``monitor`` (higher is better) beats the best so far.
+    """Saves the whole model whenever ``monitor`` beats the best so far (``mode``: "max" or "min" is better).
 
     Unlike ``keras.callbacks.ModelCheckpoint``, the file is written under a
     temporary name and renamed, so a run killed while saving keeps its previous
@@ -20,17 +20,20 @@ class BestModelCheckpoint(keras.callbacks.Callback):
     a resumed run).
     """
 
-    def __init__(self, path, monitor: str = "val_accuracy", best: float | None = None):
+    def __init__(self, path, monitor: str = "val_accuracy", best: float | None = None, mode: str = "max"):
         super().__init__()
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
         self.path = path
         self.monitor = monitor
         self.best = best
+        self.mode = mode
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None:
             raise ValueError(f"cannot choose the best model: {self.monitor!r} is not among the epoch's logs {sorted(logs or {})}")
-        if self.best is None or value > self.best:
+        if self.best is None or (value > self.best if self.mode == "max" else value < self.best):
             self.best = float(value)
             with atomic_output(self.path, suffix=".keras") as temporary:
                 self.model.save(temporary)

@@ -26,11 +26,12 @@ import numpy as np
 
 from step_tf.config import TrainConfig
 from step_tf.data.augment import default_augmentation
+from step_tf.data.gaits import GaitSet
 from step_tf.data.pipeline import gait_dataset, grouped_stratified_split
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output, write_json
-from step_tf.models.classifiers import MODELS
+from step_tf.models.baselines import CLASSIFIERS
 from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage
 from step_tf.training.optimizers import AdamL2
 
@@ -47,22 +48,29 @@ def step_decay(base_rate: float, epochs: int):
     return schedule
 
 
-def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
-    model = MODELS[config.model](
-        num_classes=num_classes,
-        channels=config.channels,
-        strides=config.strides,
-        temporal_kernel_size=config.temporal_kernel_size,
-        strategy=config.partition_strategy,
-        dropout_rate=config.dropout_rate,
-    )
+def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+    """Adam with the configured weight decay: coupled (L2 in the gradient, as published) or decoupled (AdamW)."""
     if config.weight_decay_mode == "coupled":
-        optimizer = AdamL2(learning_rate=config.learning_rate, l2=config.weight_decay)
+        return AdamL2(learning_rate=config.learning_rate, l2=config.weight_decay)
+    return keras.optimizers.AdamW(learning_rate=config.learning_rate, weight_decay=config.weight_decay)
+
+
+def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
+    model_class = CLASSIFIERS[config.model]
+    if hasattr(model_class, "arguments_from_config"):  # a baseline without ST-GCN options
+        arguments = model_class.arguments_from_config(config)
     else:
-        optimizer = keras.optimizers.AdamW(learning_rate=config.learning_rate, weight_decay=config.weight_decay)
+        arguments = dict(
+            channels=config.channels,
+            strides=config.strides,
+            temporal_kernel_size=config.temporal_kernel_size,
+            strategy=config.partition_strategy,
+            dropout_rate=config.dropout_rate,
+        )
+    model = model_class(num_classes=num_classes, **arguments)
     model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer=make_optimizer(config),
+        loss=model.training_loss() if hasattr(model, "training_loss") else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model
@@ -76,11 +84,8 @@ def _predict(model: keras.Model, dataset) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(true_labels), np.concatenate(predicted)
 
 
-def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False, verbose: int | None = None) -> dict:
-    """Trains ``config`` into ``run_dir`` and returns the metrics written to ``metrics.json``.
-
-    ``resume=True`` continues the run in ``run_dir`` from its last finished epoch.
-    """
+def prepare_run_directory(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool) -> pathlib.Path:
+    """Checks ``run_dir`` (empty for a new run; unfinished with a backup for a resumed one) and writes ``config.json``."""
     run_dir = pathlib.Path(run_dir)
     config.validate()
     if resume:
@@ -92,17 +97,66 @@ def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False
         raise ValueError(f"{run_dir}: the run directory is not empty; choose a new one or pass --resume")
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", dataclasses.asdict(config))
+    return run_dir
 
+
+def load_split(config: TrainConfig, run_dir: pathlib.Path) -> tuple[GaitSet, dict[str, GaitSet]]:
+    """Seeds Keras, loads ``config.data``, splits it and writes ``split.json``: the gaits and their splits."""
     keras.utils.set_random_seed(config.seed)
     gaits = load_gaits(config.data, config.label_names)
     split = grouped_stratified_split(gaits.labels, gaits.groups, config.split_fractions, config.seed, gaits.num_classes)
     parts = split.apply(gaits)
     write_json(run_dir / "split.json", {name: part.keys.tolist() for name, part in parts.items()})
+    return gaits, parts
 
-    train_data = gait_dataset(
-        parts["train"], config.batch_size, shuffle=True,
-        augmentation=default_augmentation() if config.augment else None, seed=config.seed,
+
+def run_callbacks(config: TrainConfig, run_dir: pathlib.Path) -> list[keras.callbacks.Callback]:
+    """The callbacks every run has: step decay, backup for ``--resume``, ``history.csv``, TensorBoard."""
+    callbacks = [
+        # Restores model, optimizer and epoch on --resume.
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+    ]
+    if config.learning_rate_schedule == "step":
+        callbacks.insert(0, keras.callbacks.LearningRateScheduler(step_decay(config.learning_rate, config.epochs)))
+    return callbacks
+
+
+def fit_and_save(model: keras.Model, config: TrainConfig, run_dir: pathlib.Path, train_data, validation_data, callbacks, verbose) -> float:
+    """Runs ``model.fit``, saves ``model.keras`` atomically and returns the training time in seconds."""
+    started = time.perf_counter()
+    model.fit(
+        train_data,
+        validation_data=validation_data,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=(1 if sys.stdout.isatty() else 2) if verbose is None else verbose,
     )
+    training_seconds = time.perf_counter() - started
+    with atomic_output(run_dir / "model.keras", suffix=".keras") as temporary:
+        keras.saving.save_model(model, temporary)
+    return training_seconds
+
+
+def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False, verbose: int | None = None) -> dict:
+    """Trains ``config`` into ``run_dir`` and returns the metrics written to ``metrics.json``.
+
+    ``resume=True`` continues the run in ``run_dir`` from its last finished epoch.
+    """
+    run_dir = prepare_run_directory(config, run_dir, resume)
+    gaits, parts = load_split(config, run_dir)
+
+    augmentation = default_augmentation() if config.augment else None
+    if config.generated is None:
+        train_data = gait_dataset(parts["train"], config.batch_size, shuffle=True, augmentation=augmentation, seed=config.seed)
+    else:  # STEP+Aug: generated gaits join the training split only
+        from step_tf.training.generator import augmented_training_dataset, generated_gaits
+
+        train_data = augmented_training_dataset(
+            parts["train"], generated_gaits(config, gaits.label_names), config.batch_size,
+            ratio=config.generated_ratio, augmentation=augmentation, seed=config.seed,
+        )
     validation_data = gait_dataset(parts["validation"], config.batch_size)
 
     model = build_model(config, gaits.num_classes)
@@ -117,26 +171,10 @@ def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False
         # The best model is saved before the epoch's backup: a run killed in between
         # redoes the epoch rather than losing its model as a candidate.
         BestModelCheckpoint(best_path, monitor="val_accuracy", best=best_so_far),
-        # Restores model, optimizer and epoch on --resume.
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
-        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        *run_callbacks(config, run_dir),
         ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / "logs" / "validation"), config.confusion_matrix_every),
     ]
-    if config.learning_rate_schedule == "step":
-        callbacks.insert(0, keras.callbacks.LearningRateScheduler(step_decay(config.learning_rate, config.epochs)))
-
-    started = time.perf_counter()
-    model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        verbose=(1 if sys.stdout.isatty() else 2) if verbose is None else verbose,
-    )
-    training_seconds = time.perf_counter() - started
-    with atomic_output(run_dir / "model.keras", suffix=".keras") as temporary:
-        keras.saving.save_model(model, temporary)
+    training_seconds = fit_and_save(model, config, run_dir, train_data, validation_data, callbacks, verbose)
 
     best = keras.saving.load_model(best_path)
     metrics = {"model": config.model, "training_seconds": round(training_seconds, 1), "epochs": config.epochs}

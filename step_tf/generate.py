@@ -1,0 +1,53 @@
+"""``python -m step_tf.generate RUN --per-class N --out FILE.h5``: gaits from a trained STEP-Gen.
+
+Samples the prior of the best generator of the finished run ``RUN`` (a
+``python -m step_tf.fit --model stepgen`` or ``cvae_baseline`` run directory),
+``N`` gaits per class, deterministic for ``--seed``, and writes them as an
+E-Gait features/labels pair (keys ``00001_Angry``: a 5-digit counter and the
+class name), atomically. The labels file is ``--labels-out``, by default beside
+the features file with ``features`` in its name replaced by ``labels`` (or
+``_labels`` appended). Gaits are in the generator's canonical view
+(``step_tf.training.generator.canonical_view``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+
+def parser() -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(prog="python -m step_tf.generate", description=__doc__.split("\n\n")[0])
+    arguments.add_argument("run", type=pathlib.Path, help="a finished generator run directory")
+    arguments.add_argument("--per-class", type=int, required=True, help="gaits to generate for each class")
+    arguments.add_argument("--out", type=pathlib.Path, required=True, help="the features file to write (HDF5)")
+    arguments.add_argument("--labels-out", type=pathlib.Path, help="the labels file (default: beside --out)")
+    arguments.add_argument("--seed", type=int, default=0, help="seed of the latent samples (default 0)")
+    return arguments
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.per_class < 1:
+            raise ValueError(f"--per-class must be at least 1, got {args.per_class}")
+        # TensorFlow loads here, after the arguments are checked.
+        from step_tf.data.egait import write_egait
+        from step_tf.training.generator import generate_gait_set, labels_path_for, load_generator
+
+        labels_out = args.labels_out or labels_path_for(args.out)
+        if labels_out.resolve() == args.out.resolve():
+            raise ValueError(f"{args.out}: the labels file would overwrite the features file; give --labels-out")
+        generator, label_names = load_generator(args.run)
+        gait_set = generate_gait_set(generator, label_names, args.per_class, seed=args.seed)
+        write_egait(gait_set, args.out, labels_out)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(gait_set)} gaits ({args.per_class} per class of {', '.join(label_names)}) to {args.out} and {labels_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,333 @@
+"""STEP-Gen: the conditional variational autoencoder of gaits (paper sections 3.2 and 4.2).
+
+Shapes: gaits ``x`` ``(N, T, V, 3)`` (metres, y up, in the canonical view of
+``step_tf.training.generator.canonical_view``), labels ``c`` ``(N,)`` integer
+class ids, latent ``z`` ``(N, latent_dim)``.
+
+Model (Kingma and Welling 2014; Sohn et al. 2015)::
+
+    prior        p(z)     = N(0, I)
+    encoder      q(z|x,c) = N(mu(x, c), diag(sigma^2(x, c)))
+    decoder      x_hat    = f(z, c)
+    sample       z        = mu + sigma * eps,  eps ~ N(0, I)    (reparameterisation)
+
+Loss per gait (the negative ELBO with the paper's regularised reconstruction,
+eq. 8; the terms are in ``step_tf.losses``), averaged over the batch::
+
+    L = L_o(x, x_hat) + lambda_c L_c(x, x_hat) + lambda_d L_d(x, x_hat) + kl_weight KL(q(z|x,c) || p(z))
+
+with the KL divergence from ``tfd.kl_divergence``. The paper's "Baseline CVAE"
+is ``lambda_c = lambda_d = 0``: the push and pull terms are still computed and
+logged (paper Figure 5), but not optimised.
+
+Encoder (paper 4.2): the gait with the one-hot label appended as channels
+``(N, T, V, 3 + K)``, the ST-GCN backbone (64, 32, 32 channels), average pool
+over frames and joints, then two parallel dense layers (the paper's 1x1
+convolutions on a 1x1 map) for the mean and log-variance.
+
+Decoder: ``z`` joined with the one-hot label, a dense layer (the 1x1
+deconvolution) to ``decoder_channels[0]`` with BatchNorm, repeated over all T
+frames and V joints, then ST-GDCN blocks (32, 64, then 3 with no activation).
+The decoder's output is a standardised gait, mapped to metres by fixed per-joint
+statistics of the training gaits (``adapt``).
+
+**Deviation, on by default (``position_embedding=True``):** a repeated tensor
+is the same at every frame and at mirror-image joints, so a graph network with
+short temporal kernels can only output a static, left-right symmetric pose
+except near the first and last frames. The public code escapes this only
+through its 75-tap zero-padded temporal kernels. We add a learned ``(T, V, C)``
+embedding to the repeated tensor, which lets short kernels (9 taps) generate
+motion at a fraction of the cost. ``position_embedding=False`` with
+``temporal_kernel_size=75`` is the paper's decoder.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+from keras import ops
+
+from step_tf import losses
+from step_tf.graph import get_layout
+from step_tf.layers import BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, STGDCNBlock
+from step_tf.models.backbone import STGCNBackbone
+
+tfd = tfp.distributions
+
+LOSS_NAMES = ("loss", "reconstruction_loss", "push_loss", "pull_loss", "kl_loss")
+_MIN_OUTPUT_SCALE = 1e-3  # metres; keeps a constant coordinate from dividing by zero
+
+
+@keras.saving.register_keras_serializable(package="step_tf")
+class STEPGen(keras.Model):
+    """The STEP-Gen CVAE. ``call((joints (N, T, V, 3), labels (N,)))`` -> reconstruction ``(N, T, V, 3)``.
+
+    ``call`` decodes a posterior sample when ``training`` and the posterior
+    mean otherwise. ``fit`` takes ``(joints, labels)`` batches and optimises
+    the loss of the module docstring; ``generate`` samples the prior.
+
+    Args:
+        num_classes: number of emotion classes (the one-hot width).
+        latent_dim: dimension of ``z`` (paper 32).
+        encoder_channels, encoder_strides: the encoder's ST-GCN blocks.
+        decoder_channels: the ST-GDCN blocks before the last (3-channel) one.
+        temporal_kernel_size: odd frame span of every temporal (de)convolution.
+        num_frames: frames of every gait (paper 75).
+        layout, strategy, max_hop: the skeleton graph (``step_tf.graph``).
+        position_embedding: add a learned ``(T, V, C)`` embedding after the
+            repeat (see the module docstring).
+        lambda_c, lambda_d: weights of the push and pull losses (0, 0: Baseline CVAE).
+        kl_weight: weight of the KL term.
+    """
+
+    def __init__(
+        self,
+        num_classes=4,
+        latent_dim=32,
+        encoder_channels=(64, 32, 32),
+        encoder_strides=(1, 2, 2),
+        decoder_channels=(32, 64),
+        temporal_kernel_size=9,
+        num_frames=75,
+        layout="step16",
+        strategy="spatial",
+        max_hop=1,
+        position_embedding=True,
+        lambda_c=1.0,
+        lambda_d=1.0,
+        kl_weight=1.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in (("num_classes", num_classes), ("latent_dim", latent_dim), ("num_frames", num_frames)):
+            if int(value) < 1:
+                raise ValueError(f"STEPGen {name} must be positive, got {value}")
+        for name, value in (("lambda_c", lambda_c), ("lambda_d", lambda_d), ("kl_weight", kl_weight)):
+            if value < 0:
+                raise ValueError(f"STEPGen {name} must be non-negative, got {value}")
+        if not decoder_channels:
+            raise ValueError("STEPGen needs at least one decoder block before the output block")
+        self.num_classes = int(num_classes)
+        self.latent_dim = int(latent_dim)
+        self.encoder_channels = tuple(int(c) for c in encoder_channels)
+        self.encoder_strides = tuple(int(s) for s in encoder_strides)
+        self.decoder_channels = tuple(int(c) for c in decoder_channels)
+        self.temporal_kernel_size = int(temporal_kernel_size)
+        self.num_frames = int(num_frames)
+        self.layout = layout
+        self.strategy = strategy
+        self.max_hop = max_hop
+        self.num_joints = get_layout(layout).num_joints
+        self.position_embedding = bool(position_embedding)
+        self.lambda_c = float(lambda_c)
+        self.lambda_d = float(lambda_d)
+        self.kl_weight = float(kl_weight)
+
+        graph = dict(layout=layout, strategy=strategy, max_hop=max_hop)
+        self.encoder_backbone = STGCNBackbone(
+            channels=self.encoder_channels,
+            strides=self.encoder_strides,
+            temporal_kernel_size=self.temporal_kernel_size,
+            edge_importance=False,
+            name="encoder_backbone",
+            **graph,
+        )
+        self.pool = keras.layers.GlobalAveragePooling2D(name="pool")
+        self.latent_mean = keras.layers.Dense(self.latent_dim, name="latent_mean")
+        self.latent_log_variance = keras.layers.Dense(self.latent_dim, name="latent_log_variance")
+        self.latent_projection = keras.layers.Dense(self.decoder_channels[0], name="latent_projection")
+        self.latent_batch_norm = keras.layers.BatchNormalization(
+            momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON, name="latent_batch_norm"
+        )
+        self.decoder_blocks = [
+            STGDCNBlock(
+                filters,
+                temporal_kernel_size=self.temporal_kernel_size,
+                edge_importance=False,
+                activation="relu" if index < len(self.decoder_channels) else None,
+                name=f"decoder_block_{index + 1}",
+                **graph,
+            )
+            for index, filters in enumerate((*self.decoder_channels, 3))
+        ]
+        self.seed_generator = keras.random.SeedGenerator(0, name="sampling_seed")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_NAMES}
+        self.build()
+
+    def build(self, input_shape=None):
+        """Builds every weight from the constructor arguments (the input shape is fixed by them)."""
+        if self.built:
+            return
+        frames, joints = self.num_frames, self.num_joints
+        self.encoder_backbone.build((None, frames, joints, 3 + self.num_classes))
+        pooled = (None, self.encoder_channels[-1])
+        self.latent_mean.build(pooled)
+        self.latent_log_variance.build(pooled)
+        self.latent_projection.build((None, self.latent_dim + self.num_classes))
+        self.latent_batch_norm.build((None, self.decoder_channels[0]))
+        self.embedding = (
+            self.add_weight(
+                shape=(frames, joints, self.decoder_channels[0]),
+                initializer=keras.initializers.RandomNormal(stddev=0.02),
+                name="position_embedding",
+            )
+            if self.position_embedding
+            else None
+        )
+        shape = (None, frames, joints, self.decoder_channels[0])
+        for block in self.decoder_blocks:
+            block.build(shape)
+            shape = block.compute_output_shape(shape)
+        # Standardised decoder output -> metres; set from training gaits by adapt().
+        self.output_mean = self.add_weight(shape=(joints, 3), initializer="zeros", trainable=False, name="output_mean")
+        self.output_scale = self.add_weight(shape=(joints, 3), initializer="ones", trainable=False, name="output_scale")
+        self.built = True
+
+    def adapt(self, joints: np.ndarray) -> None:
+        """Sets the output statistics (per joint and coordinate, over gaits and frames) from training gaits ``(N, T, V, 3)``."""
+        joints = self._check_joints(joints)
+        self.output_mean.assign(joints.mean(axis=(0, 1)))
+        self.output_scale.assign(np.maximum(joints.std(axis=(0, 1)), _MIN_OUTPUT_SCALE))
+
+    def _check_joints(self, joints) -> np.ndarray:
+        joints = np.asarray(joints, dtype=np.float32)
+        expected = (self.num_frames, self.num_joints, 3)
+        if joints.ndim != 4 or joints.shape[1:] != expected:
+            raise ValueError(f"STEPGen expects gaits of shape (N, {', '.join(map(str, expected))}), got {joints.shape}")
+        return joints
+
+    @property
+    def prior(self) -> tfd.MultivariateNormalDiag:
+        """``p(z) = N(0, I)``: batch shape ``()``, event shape ``(latent_dim,)``."""
+        return tfd.MultivariateNormalDiag(loc=tf.zeros(self.latent_dim), scale_diag=tf.ones(self.latent_dim))
+
+    def _one_hot(self, labels):
+        return ops.one_hot(ops.cast(ops.reshape(labels, (-1,)), "int32"), self.num_classes)
+
+    def encode(self, joints, labels, training=None) -> tfd.MultivariateNormalDiag:
+        """``q(z | x, c)``: batch shape ``(N,)``, event shape ``(latent_dim,)``."""
+        one_hot = self._one_hot(labels)
+        shape = ops.shape(joints)
+        # (N, K) -> (N, T, V, K): the label as extra channels of every joint in every frame.
+        label_channels = ops.broadcast_to(one_hot[:, None, None, :], (shape[0], shape[1], shape[2], self.num_classes))
+        features = self.encoder_backbone(ops.concatenate([joints, label_channels], axis=-1), training=training)
+        pooled = self.pool(features)
+        log_variance = self.latent_log_variance(pooled)
+        return tfd.MultivariateNormalDiag(loc=self.latent_mean(pooled), scale_diag=ops.exp(0.5 * log_variance))
+
+    def decode(self, latent, labels, training=None):
+        """``f(z, c)``: latent ``(N, latent_dim)`` and labels ``(N,)`` -> gaits ``(N, T, V, 3)`` in metres."""
+        hidden = self.latent_projection(ops.concatenate([latent, self._one_hot(labels)], axis=-1))
+        hidden = self.latent_batch_norm(hidden, training=training)
+        # (N, C) -> (N, T, V, C): "un-pooled" over frames and joints.
+        x = ops.broadcast_to(hidden[:, None, None, :], (ops.shape(hidden)[0], self.num_frames, self.num_joints, hidden.shape[-1]))
+        if self.embedding is not None:
+            x = x + self.embedding
+        for block in self.decoder_blocks:
+            x = block(x, training=training)
+        return self.output_mean + self.output_scale * x
+
+    def call(self, inputs, training=None):
+        joints, labels = inputs
+        posterior = self.encode(joints, labels, training=training)
+        return self.decode(self._sample(posterior) if training else posterior.mean(), labels, training=training)
+
+    def _sample(self, posterior):
+        """The reparameterised sample ``mu + sigma * eps``, differentiable in ``mu`` and ``sigma``."""
+        noise = keras.random.normal(ops.shape(posterior.mean()), seed=self.seed_generator)
+        return posterior.mean() + posterior.stddev() * noise
+
+    def loss_terms(self, joints, labels, training=False) -> dict:
+        """Every loss term (batch means) on ``(joints, labels)``; ``training`` samples ``z``, else uses the mean."""
+        posterior = self.encode(joints, labels, training=training)
+        latent = self._sample(posterior) if training else posterior.mean()
+        reconstruction = self.decode(latent, labels, training=training)
+        terms = {
+            "reconstruction_loss": ops.mean(losses.reconstruction_loss(joints, reconstruction)),
+            "push_loss": ops.mean(losses.push_loss(joints, reconstruction)),
+            "pull_loss": ops.mean(losses.pull_loss(joints, reconstruction)),
+            "kl_loss": ops.mean(tfd.kl_divergence(posterior, self.prior)),
+        }
+        # A zero weight leaves its term out of the optimised total (the Baseline CVAE), not multiplied in.
+        terms["loss"] = terms["reconstruction_loss"] + sum(
+            weight * terms[name]
+            for name, weight in (("push_loss", self.lambda_c), ("pull_loss", self.lambda_d), ("kl_loss", self.kl_weight))
+            if weight
+        )
+        return terms
+
+    @staticmethod
+    def _unpack(data):
+        """``(joints, labels)`` from what ``fit`` passes: ``(joints, labels)`` or ``((joints, labels),)``."""
+        if isinstance(data, (tuple, list)) and len(data) == 1:
+            data = data[0]
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ValueError("STEPGen trains on (joints, labels) batches")
+        return data
+
+    def _record(self, terms):
+        for name, tracker in self.trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        joints, labels = self._unpack(data)
+        with tf.GradientTape() as tape:
+            terms = self.loss_terms(joints, labels, training=True)
+        gradients = tape.gradient(terms["loss"], self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        return self._record(terms)
+
+    def test_step(self, data):
+        # The posterior mean: a deterministic validation loss to pick the best epoch by.
+        joints, labels = self._unpack(data)
+        return self._record(self.loss_terms(joints, labels, training=False))
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def generate(self, labels, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+        """Gaits ``(N, T, V, 3)`` for class ids ``labels`` ``(N,)``, decoding ``z`` drawn from the prior.
+
+        Deterministic for ``seed``: the latents come from a stateless sampler.
+        """
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or (labels.size and not np.issubdtype(labels.dtype, np.integer)):
+            raise ValueError(f"labels must be a 1-D array of class ids, got shape {labels.shape} and dtype {labels.dtype}")
+        bad = np.flatnonzero((labels < 0) | (labels >= self.num_classes))
+        if bad.size:
+            raise ValueError(f"label {labels[bad[0]]} at position {bad[0]} is outside 0..{self.num_classes - 1}")
+        latent = self.prior.sample(len(labels), seed=tf.constant([seed, 0], dtype=tf.int32))
+        gaits = [
+            ops.convert_to_numpy(self.decode(latent[i : i + batch_size], labels[i : i + batch_size], training=False))
+            for i in range(0, len(labels), batch_size)
+        ]
+        shape = (0, self.num_frames, self.num_joints, 3)
+        return np.concatenate(gaits) if gaits else np.zeros(shape, np.float32)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "num_classes": self.num_classes,
+            "latent_dim": self.latent_dim,
+            "encoder_channels": list(self.encoder_channels),
+            "encoder_strides": list(self.encoder_strides),
+            "decoder_channels": list(self.decoder_channels),
+            "temporal_kernel_size": self.temporal_kernel_size,
+            "num_frames": self.num_frames,
+            "layout": self.layout,
+            "strategy": self.strategy,
+            "max_hop": self.max_hop,
+            "position_embedding": self.position_embedding,
+            "lambda_c": self.lambda_c,
+            "lambda_d": self.lambda_d,
+            "kl_weight": self.kl_weight,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
