@@ -22,6 +22,10 @@ def atomic_output(path: str | os.PathLike, suffix: str = ".tmp"):
     temporary = pathlib.Path(name)
     try:
         yield temporary
+        # mkstemp makes the file owner-only; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

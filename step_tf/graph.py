@@ -81,7 +81,80 @@ STEP16 = Layout(
     center=0,
 )
 
-LAYOUTS = {STEP16.name: STEP16}
+# Google's BlazePose (MediaPipe Pose) landmarks, in the model's output order;
+# "left" is the subject's left. The edges are MediaPipe's POSE_CONNECTIONS plus
+# nose-mouth and nose-shoulder links, without which the face would float free
+# of the body (MediaPipe draws it that way, but a graph must be connected).
+BLAZEPOSE33 = Layout(
+    name="blazepose33",
+    joint_names=(
+        "nose", "left_eye_inner", "left_eye", "left_eye_outer",
+        "right_eye_inner", "right_eye", "right_eye_outer", "left_ear", "right_ear",
+        "mouth_left", "mouth_right", "left_shoulder", "right_shoulder",
+        "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+        "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
+        "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+        "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+    ),
+    edges=(
+        (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),
+        (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
+        (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20),
+        (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28),
+        (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
+        (0, 9), (0, 10), (0, 11), (0, 12),
+    ),
+    center=23,
+)
+
+LAYOUTS = {STEP16.name: STEP16, BLAZEPOSE33.name: BLAZEPOSE33}
+
+# Each target joint as a weighted mean of source joints: {(source, target):
+# {target joint: {source joint: weight}}}. BlazePose -> STEP: root = mid-hip,
+# neck = mid-shoulder, spine = halfway between them, head = halfway between the
+# nose and the mid-ear point (the head's centre), hands = wrists, feet =
+# ankles (E-Gait's foot joint is the ankle); the mapping of the shared video
+# fixture, made with MediaPipe's own output.
+JOINT_MAPPINGS = {
+    ("blazepose33", "step16"): {
+        "root": {"left_hip": 0.5, "right_hip": 0.5},
+        "spine": {"left_hip": 0.25, "right_hip": 0.25, "left_shoulder": 0.25, "right_shoulder": 0.25},
+        "neck": {"left_shoulder": 0.5, "right_shoulder": 0.5},
+        "head": {"nose": 0.5, "left_ear": 0.25, "right_ear": 0.25},
+        "shoulder_left": {"left_shoulder": 1.0},
+        "elbow_left": {"left_elbow": 1.0},
+        "hand_left": {"left_wrist": 1.0},
+        "shoulder_right": {"right_shoulder": 1.0},
+        "elbow_right": {"right_elbow": 1.0},
+        "hand_right": {"right_wrist": 1.0},
+        "hip_left": {"left_hip": 1.0},
+        "knee_left": {"left_knee": 1.0},
+        "foot_left": {"left_ankle": 1.0},
+        "hip_right": {"right_hip": 1.0},
+        "knee_right": {"right_knee": 1.0},
+        "foot_right": {"right_ankle": 1.0},
+    },
+}
+
+
+def joint_mapping(source: str, target: str) -> np.ndarray:
+    """The ``(V_target, V_source)`` float32 matrix ``M`` with ``target_joints = M @ source_joints``.
+
+    Rows sum to 1 (each target joint is a weighted mean of source joints).
+    """
+    try:
+        weights = JOINT_MAPPINGS[(source, target)]
+    except KeyError:
+        raise ValueError(
+            f"no joint mapping from layout {source!r} to {target!r}; known mappings: "
+            + ", ".join(f"{a} -> {b}" for a, b in sorted(JOINT_MAPPINGS))
+        ) from None
+    source_layout, target_layout = get_layout(source), get_layout(target)
+    matrix = np.zeros((target_layout.num_joints, source_layout.num_joints), dtype=np.float32)
+    for target_joint, parts in weights.items():
+        for source_joint, weight in parts.items():
+            matrix[target_layout.joint_index(target_joint), source_layout.joint_index(source_joint)] = weight
+    return matrix
 
 
 def get_layout(name: str) -> Layout:
