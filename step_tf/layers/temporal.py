@@ -27,6 +27,10 @@ from __future__ import annotations
 import keras
 
 from step_tf.layers.graph_conv import kernel_initializer_or_default, positive_int
+from step_tf.layers.temporal_fast import spectral_is_faster, spectral_temporal_convolution
+
+# "auto": the exact transform evaluation (step_tf.layers.temporal_fast) where it saves work, else the padded convolution.
+IMPLEMENTATIONS = ("auto", "direct")
 
 
 class _TemporalBase(keras.layers.Layer):
@@ -64,10 +68,18 @@ class TemporalConvolution(_TemporalBase):
         kernel_size: frames the kernel spans (public STEP code 75, ST-GCN 9).
         stride: frame stride.
         kernel_initializer: ``None`` is N(0, 0.02) as in the public STEP code.
+        implementation: ``"auto"`` evaluates long kernels on frame counts known
+            when traced through the discrete Fourier transform
+            (``step_tf.layers.temporal_fast``: the same outputs up to float32
+            rounding, several times fewer operations for ``kernel_size=75``);
+            ``"direct"`` always pads and convolves. Weights are the same.
     """
 
-    def __init__(self, filters, kernel_size, stride=1, kernel_initializer=None, **kwargs):
+    def __init__(self, filters, kernel_size, stride=1, kernel_initializer=None, implementation="auto", **kwargs):
         super().__init__(filters, kernel_size, stride, kernel_initializer, **kwargs)
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(f"TemporalConvolution implementation must be one of {', '.join(IMPLEMENTATIONS)}, got {implementation!r}")
+        self.implementation = implementation
         self.zero_padding = keras.layers.ZeroPadding2D(((self.padding, self.padding), (0, 0)), name="zero_padding")
         self.convolution = keras.layers.Conv2D(
             self.filters,
@@ -83,7 +95,13 @@ class TemporalConvolution(_TemporalBase):
         self.convolution.build(self.zero_padding.compute_output_shape(input_shape))
 
     def call(self, inputs):
+        frames, in_channels = inputs.shape[1], inputs.shape[-1]
+        if self.implementation == "auto" and spectral_is_faster(frames, self.kernel_size, self.stride, in_channels, self.filters):
+            return spectral_temporal_convolution(inputs, self.convolution.kernel, self.convolution.bias, self.stride)
         return self.convolution(self.zero_padding(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "implementation": self.implementation}
 
     def compute_output_shape(self, input_shape):
         batch, frames, joints, _ = input_shape
