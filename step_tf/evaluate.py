@@ -1,0 +1,49 @@
+"""``python -m step_tf.evaluate RUN``: score a finished run's validation-chosen model on its test split.
+
+Writes ``RUN/evaluation/evaluation-<split>.json`` (accuracy with a bootstrap
+confidence interval, balanced accuracy, per-class precision/recall/F1, the
+confusion matrix) and ``confusion_matrix-<split>.png``. ``--data`` reads the
+gaits from another spec (the same keys elsewhere, or with ``--split all`` an
+external test set). See ``step_tf.evaluation.report``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+
+def parser() -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(prog="python -m step_tf.evaluate", description=__doc__.split("\n\n")[0])
+    arguments.add_argument("run_dir", type=pathlib.Path, metavar="RUN", help="a run directory of python -m step_tf.fit")
+    arguments.add_argument("--data", help="data spec to read the gaits from (default: the run's own)")
+    arguments.add_argument("--split", choices=("test", "validation", "train", "all"), default="test",
+                           help="gaits to score: a split of the run (by key) or all gaits of --data (default: test)")
+    arguments.add_argument("--out-dir", type=pathlib.Path, help="where the report goes (default: RUN/evaluation)")
+    arguments.add_argument("--confidence", type=float, default=0.95, help="confidence level of the bootstrap interval")
+    arguments.add_argument("--resamples", type=int, default=9999, help="bootstrap resamples")
+    arguments.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    return arguments
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        from step_tf.evaluation.report import evaluate_run  # TensorFlow loads here
+
+        report = evaluate_run(args.run_dir, args.data, args.split, args.out_dir, args.confidence, args.resamples, args.seed)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    interval = report["accuracy_interval"]
+    ci = f" ({100 * interval['confidence']:.0f} % CI {interval['low']:.3f}-{interval['high']:.3f})" if interval else ""
+    print(
+        f"{args.split}: accuracy {report['accuracy']:.3f}{ci}, balanced accuracy {report['balanced_accuracy']:.3f} "
+        f"on {report['num_gaits']} gaits; report in {args.out_dir or args.run_dir / 'evaluation'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The Table 1 baselines through the shared model checks, their architecture and loss by hand."""
+
+import numpy as np
+
+from step_tf.config import MODEL_NAMES, resolve
+from step_tf.models.baselines import CLASSIFIERS, STGCN, AffectiveSVM, LSTMClassifier, sparse_multiclass_hinge
+from step_tf.training.loop import build_model
+from tests.helpers import run_model_test
+from tests.models.test_classifiers import _gaits, _hand_count_baseline_step
+
+COMPILE = dict(optimizer="adam", loss="sparse_categorical_crossentropy")
+TARGETS = np.array([0, 1, 2, 3])
+
+
+def test_every_model_name_has_a_class():
+    assert set(CLASSIFIERS) == set(MODEL_NAMES)
+
+
+def test_original_stgcn_architecture_and_parameter_count():
+    model = STGCN()
+    backbone = model.get_layer("backbone")
+    assert backbone.channels == (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)
+    assert [i + 1 for i, s in enumerate(backbone.strides) if s == 2] == [5, 8]
+    assert backbone.temporal_kernel_size == 9 and backbone.dropout_rate == 0.5
+    # The hand count of Baseline-STEP's layers, less its 1x1 convolution after pooling.
+    expected = _hand_count_baseline_step(kernel=9, channels=backbone.channels, strides=backbone.strides) - (256 * 256 + 256)
+    assert model.count_params() == expected
+    assert 2.9e6 < expected < 3.2e6  # ST-GCN's well-known size, ~3.1 M
+    # 75 frames -> 38 -> 19 after the two stride-2 blocks.
+    assert model.get_layer("backbone").compute_output_shape((None, 75, 16, 3)) == (None, 19, 16, 256)
+
+
+def test_the_stgcn_recipe_builds_the_original_network():
+    config = resolve("stgcn")
+    assert config.model == "stgcn"
+    model = build_model(config, num_classes=4)
+    assert model.count_params() == STGCN().count_params()
+
+
+def test_stgcn_checks():
+    model = STGCN(channels=(8, 8, 16), strides=(1, 2, 1), temporal_kernel_size=3, dropout_rate=0.5)
+    run_model_test(model, _gaits(), (4, 4), targets=TARGETS, compile_kwargs=COMPILE)
+
+
+def test_lstm_checks_with_adapted_feature_scaling():
+    model = LSTMClassifier(units=8, num_layers=2)
+    gaits = _gaits()
+    model.adapt_feature_scaling(gaits)
+    run_model_test(model, gaits, (4, 4), targets=TARGETS, compile_kwargs=COMPILE, tflite_atol=1e-3)
+
+
+def test_lstm_recurs_over_frames_and_sees_the_affective_features():
+    model = LSTMClassifier(units=8, num_layers=1)
+    assert model.get_layer("lstm_1").input.shape[1:] == (None, 48)
+    assert model.get_layer("hybrid_features").output.shape[-1] == 8 + 29
+
+
+def test_affective_svm_checks():
+    model = AffectiveSVM()
+    gaits = _gaits()
+    model.adapt_feature_scaling(gaits)
+    run_model_test(model, gaits, (4, 4), targets=TARGETS, compile_kwargs=dict(optimizer="adam", loss=sparse_multiclass_hinge))
+    # Only the linear decision functions are learned: 29 x 4 weights and 4 biases.
+    assert sum(int(np.prod(v.shape)) for v in model.trainable_weights) == 29 * 4 + 4
+
+
+def test_multiclass_hinge_by_hand():
+    scores = np.array([[2.0, 1.0, 0.5], [2.0, 1.0, 0.5], [2.0, 1.0, 0.5], [0.0, 0.0, 3.0]], dtype=np.float32)
+    labels = np.array([0, 1, 2, 2])
+    # max(0, 1 + best wrong score - true score): 1+1-2, 1+2-1, 1+2-0.5, 1+0-3.
+    np.testing.assert_allclose(np.asarray(sparse_multiclass_hinge(labels, scores)), [0.0, 2.0, 2.5, 0.0])
+
+
+def test_the_svm_is_compiled_with_the_hinge_loss():
+    model = build_model(resolve(model="affective_svm"), num_classes=4)
+    assert model.loss is sparse_multiclass_hinge
