@@ -125,3 +125,24 @@ def test_fit_trains_stepgen_and_the_baseline_with_every_loss_in_tensorboard(tmp_
                      "--generated", str(out), "--verbose", "0"]) == 0
     split = json.loads((classifier / "split.json").read_text())
     assert not any(key.endswith(("_Angry", "_Neutral", "_Happy", "_Sad")) for keys in split.values() for key in keys)
+
+
+def test_generated_gaits_appear_as_images_in_tensorboard(generator_run, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+
+    from step_tf.training.callbacks import GeneratedGaitImages
+
+    _, model = generator_run
+    callback = GeneratedGaitImages(LABELS, str(tmp_path), every=2)
+    callback.set_model(model)
+    callback.set_params({"epochs": 3})
+    for epoch in range(3):
+        callback.on_epoch_end(epoch)
+    callback.on_train_end()
+    accumulator = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    images = accumulator.Tensors("generated_gaits")
+    assert [event.step for event in images] == [1, 2]  # every second epoch, and the last
+    width, height, png = tensor_util.make_ndarray(images[-1].tensor_proto)[:3]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int(width) >= 4 * 200 and int(height) > 100

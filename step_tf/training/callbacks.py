@@ -1,4 +1,4 @@
-"""Callbacks of the training loop: the best-model checkpoint and confusion-matrix images in TensorBoard."""
+"""Callbacks of the training loop: the best-model checkpoint, and images in TensorBoard (confusion matrices, generated gaits)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import keras
 
 from step_tf.evaluation.metrics import confusion_matrix
 from step_tf.evaluation.plots import confusion_matrix_png
+from step_tf.evaluation.render import gait_strip_png
 from step_tf.files import atomic_output
 
 
@@ -39,38 +40,70 @@ class BestModelCheckpoint(keras.callbacks.Callback):
                 self.model.save(temporary)
 
 
-class ConfusionMatrixImage(keras.callbacks.Callback):
-    """Writes the validation confusion matrix as an image summary every ``every`` epochs and at the last.
+class _PeriodicImage(keras.callbacks.Callback):
+    """Writes a PNG as a TensorBoard image summary every ``every`` epochs and at the last.
 
-    ``dataset`` yields ``(joints, labels)`` batches in a fixed order; the image
-    goes to ``log_dir`` under the tag ``confusion_matrix`` at the epoch's step.
+    Subclasses draw the picture in ``draw(epoch) -> bytes``; it goes to
+    ``log_dir`` under ``tag`` at the epoch's step.
     """
 
-    def __init__(self, dataset: tf.data.Dataset, label_names, log_dir: str, every: int = 5):
+    tag = "image"
+
+    def __init__(self, log_dir: str, every: int = 5):
         super().__init__()
-        self.dataset = dataset
-        self.label_names = tuple(label_names)
         self.log_dir = log_dir
         self.every = every
         self._writer = None
+
+    def draw(self, epoch: int) -> bytes:
+        raise NotImplementedError
 
     def on_epoch_end(self, epoch, logs=None):
         last = epoch + 1 == self.params.get("epochs")
         if (epoch + 1) % self.every and not last:
             return
-        true_labels, predicted = [], []
-        for joints, labels in self.dataset:
-            predicted.append(np.argmax(self.model(joints, training=False), axis=-1))
-            true_labels.append(labels.numpy())
-        confusion = confusion_matrix(np.concatenate(true_labels), np.concatenate(predicted), len(self.label_names))
-        png = confusion_matrix_png(confusion, self.label_names, title=f"validation, epoch {epoch + 1}")
+        png = self.draw(epoch)
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.log_dir)
         with self._writer.as_default():
-            tf.summary.image("confusion_matrix", tf.image.decode_png(png)[None], step=epoch)
+            tf.summary.image(self.tag, tf.image.decode_png(png)[None], step=epoch)
         self._writer.flush()
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+class ConfusionMatrixImage(_PeriodicImage):
+    """The validation confusion matrix; ``dataset`` yields ``(joints, labels)`` batches in a fixed order."""
+
+    tag = "confusion_matrix"
+
+    def __init__(self, dataset: tf.data.Dataset, label_names, log_dir: str, every: int = 5):
+        super().__init__(log_dir, every)
+        self.dataset = dataset
+        self.label_names = tuple(label_names)
+
+    def draw(self, epoch):
+        true_labels, predicted = [], []
+        for joints, labels in self.dataset:
+            predicted.append(np.argmax(self.model(joints, training=False), axis=-1))
+            true_labels.append(labels.numpy())
+        confusion = confusion_matrix(np.concatenate(true_labels), np.concatenate(predicted), len(self.label_names))
+        return confusion_matrix_png(confusion, self.label_names, title=f"validation, epoch {epoch + 1}")
+
+
+class GeneratedGaitImages(_PeriodicImage):
+    """One gait of each class sampled from the generator's prior (a fixed seed), drawn side by side."""
+
+    tag = "generated_gaits"
+
+    def __init__(self, label_names, log_dir: str, every: int = 5, seed: int = 0):
+        super().__init__(log_dir, every)
+        self.label_names = tuple(label_names)
+        self.seed = seed
+
+    def draw(self, epoch):
+        gaits = self.model.generate(np.arange(len(self.label_names), dtype=np.int32), seed=self.seed)
+        return gait_strip_png(list(gaits), titles=[f"{name}, epoch {epoch + 1}" for name in self.label_names])

@@ -33,7 +33,7 @@ from step_tf.data.preprocess import rotation_about_vertical
 from step_tf.files import write_json
 from step_tf.graph import get_layout
 from step_tf.models.stepgen import STEPGen
-from step_tf.training.callbacks import BestModelCheckpoint
+from step_tf.training.callbacks import BestModelCheckpoint, GeneratedGaitImages
 from step_tf.training.loop import fit_and_save, load_split, make_optimizer, prepare_run_directory, run_callbacks
 
 UP_AXIS = 1
@@ -95,7 +95,11 @@ def train_generator(config: TrainConfig, run_dir: str | pathlib.Path, resume: bo
     best_so_far = None
     if resume and best_path.exists():
         best_so_far = keras.saving.load_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["loss"]
-    callbacks = [BestModelCheckpoint(best_path, monitor="val_loss", best=best_so_far, mode="min"), *run_callbacks(config, run_dir)]
+    callbacks = [
+        BestModelCheckpoint(best_path, monitor="val_loss", best=best_so_far, mode="min"),
+        *run_callbacks(config, run_dir),
+        GeneratedGaitImages(gaits.label_names, str(run_dir / "logs" / "train"), config.confusion_matrix_every, config.seed),
+    ]
     training_seconds = fit_and_save(model, config, run_dir, train_data, validation_data, callbacks, verbose)
 
     best = keras.saving.load_model(best_path)
