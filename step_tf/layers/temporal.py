@@ -25,6 +25,7 @@ plus the bias, so ``T_out = T * s``. This is PyTorch's
 from __future__ import annotations
 
 import keras
+from keras import ops
 
 from step_tf.layers.graph_conv import kernel_initializer_or_default, positive_int
 from step_tf.layers.temporal_fast import spectral_is_faster, spectral_temporal_convolution
@@ -153,6 +154,13 @@ class TemporalDeconvolution(_TemporalBase):
         self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", trainable=True, name="bias")
 
     def call(self, inputs):
+        if self.stride == 1:
+            # At stride 1 the transposed convolution is the plain one with the kernel flipped in
+            # time, padded K - 1 - p frames before and p after; TensorFlow's CPU kernel for the
+            # transposed form (Conv2DBackpropInput) is markedly slower to train.
+            kernel = ops.transpose(ops.flip(self.transposed_convolution.kernel, axis=0), (0, 1, 3, 2))
+            padded = ops.pad(inputs, ((0, 0), (self.kernel_size - 1 - self.padding, self.padding), (0, 0), (0, 0)))
+            return ops.conv(padded, kernel, padding="valid") + self.bias
         full = self.transposed_convolution(inputs)
         return self.zero_padding(self.cropping(full)) + self.bias
 

@@ -95,7 +95,7 @@ def test_convolution_matches_numpy(frames, stride, kernel_size):
 
 
 @pytest.mark.parametrize("frames", [5, 6])
-@pytest.mark.parametrize("kernel_size, stride", [(5, 1), (5, 2), (4, 2), (1, 2), (3, 3)])
+@pytest.mark.parametrize("kernel_size, stride", [(5, 1), (4, 1), (2, 1), (1, 1), (5, 2), (4, 2), (1, 2), (3, 3)])
 def test_deconvolution_matches_numpy(frames, kernel_size, stride):
     rng = np.random.default_rng(frames * 100 + kernel_size * 10 + stride)
     x = rng.standard_normal((2, frames, 3, 2)).astype(np.float32)
