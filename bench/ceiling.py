@@ -64,7 +64,7 @@ def main(argv=None) -> int:
 
     ceiling = sgemm_ceiling(repeats)
     print(f"sgemm ceiling: {ceiling['gflops_median']:.1f} GFLOP/s median (min {ceiling['gflops_min']:.1f}, "
-          f"max {ceiling['gflops_max']:.1f}) at {ceiling['size']}^3")
+          f"max {ceiling['gflops_max']:.1f}) at {ceiling['size']}^3 through {ceiling['route']}")
     rows = []
     for name, model_class in MODELS.items():
         if name not in ("baseline_step", "step"):

@@ -37,14 +37,28 @@ IMPLEMENTATIONS = ("auto", "direct")
 class _TemporalBase(keras.layers.Layer):
     """Argument checks and config shared by the two temporal layers."""
 
-    def __init__(self, filters, kernel_size, stride=1, kernel_initializer=None, **kwargs):
+    def __init__(self, filters, kernel_size, stride=1, kernel_initializer=None, implementation="auto", **kwargs):
         super().__init__(**kwargs)
         layer_name = type(self).__name__
         self.filters = positive_int(filters, "filters", layer_name)
         self.kernel_size = positive_int(kernel_size, "kernel_size", layer_name)
         self.stride = positive_int(stride, "stride", layer_name)
         self.kernel_initializer = kernel_initializer_or_default(kernel_initializer)
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(f"{layer_name} implementation must be one of {', '.join(IMPLEMENTATIONS)}, got {implementation!r}")
+        self.implementation = implementation
         self.padding = (self.kernel_size - 1) // 2
+
+    def _symmetric_convolution(self, inputs, kernel, bias, stride):
+        """``inputs`` padded by ``p`` frames on both sides, convolved with ``kernel`` ``(K, 1, C_in, F)``, plus ``bias``.
+
+        ``"auto"`` takes the exact transform evaluation where it saves at least half the work.
+        """
+        frames, in_channels = inputs.shape[1], inputs.shape[-1]
+        if self.implementation == "auto" and spectral_is_faster(frames, self.kernel_size, stride, in_channels, self.filters):
+            return spectral_temporal_convolution(inputs, kernel, bias, stride)
+        padded = ops.pad(inputs, ((0, 0), (self.padding, self.padding), (0, 0), (0, 0)))
+        return ops.conv(padded, kernel, strides=(stride, 1), padding="valid") + bias
 
     def get_config(self):
         config = super().get_config()
@@ -53,6 +67,7 @@ class _TemporalBase(keras.layers.Layer):
             kernel_size=self.kernel_size,
             stride=self.stride,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            implementation=self.implementation,
         )
         return config
 
@@ -77,10 +92,7 @@ class TemporalConvolution(_TemporalBase):
     """
 
     def __init__(self, filters, kernel_size, stride=1, kernel_initializer=None, implementation="auto", **kwargs):
-        super().__init__(filters, kernel_size, stride, kernel_initializer, **kwargs)
-        if implementation not in IMPLEMENTATIONS:
-            raise ValueError(f"TemporalConvolution implementation must be one of {', '.join(IMPLEMENTATIONS)}, got {implementation!r}")
-        self.implementation = implementation
+        super().__init__(filters, kernel_size, stride, kernel_initializer, implementation, **kwargs)
         self.zero_padding = keras.layers.ZeroPadding2D(((self.padding, self.padding), (0, 0)), name="zero_padding")
         self.convolution = keras.layers.Conv2D(
             self.filters,
@@ -96,13 +108,9 @@ class TemporalConvolution(_TemporalBase):
         self.convolution.build(self.zero_padding.compute_output_shape(input_shape))
 
     def call(self, inputs):
-        frames, in_channels = inputs.shape[1], inputs.shape[-1]
-        if self.implementation == "auto" and spectral_is_faster(frames, self.kernel_size, self.stride, in_channels, self.filters):
-            return spectral_temporal_convolution(inputs, self.convolution.kernel, self.convolution.bias, self.stride)
-        return self.convolution(self.zero_padding(inputs))
-
-    def get_config(self):
-        return {**super().get_config(), "implementation": self.implementation}
+        if self.implementation == "direct":
+            return self.convolution(self.zero_padding(inputs))
+        return self._symmetric_convolution(inputs, self.convolution.kernel, self.convolution.bias, self.stride)
 
     def compute_output_shape(self, input_shape):
         batch, frames, joints, _ = input_shape
@@ -126,10 +134,14 @@ class TemporalDeconvolution(_TemporalBase):
         kernel_size: frames the kernel spans.
         stride: upsampling factor.
         kernel_initializer: ``None`` is N(0, 0.02) as in the public STEP code.
+        implementation: ``"auto"`` evaluates stride 1 with an odd kernel as the
+            convolution with the time-flipped kernel (through the transform
+            evaluation where it saves work); ``"direct"`` always runs the
+            transposed convolution. Weights are the same.
     """
 
-    def __init__(self, filters, kernel_size, stride=1, kernel_initializer=None, **kwargs):
-        super().__init__(filters, kernel_size, stride, kernel_initializer, **kwargs)
+    def __init__(self, filters, kernel_size, stride=1, kernel_initializer=None, implementation="auto", **kwargs):
+        super().__init__(filters, kernel_size, stride, kernel_initializer, implementation, **kwargs)
         self.transposed_convolution = keras.layers.Conv2DTranspose(
             self.filters,
             (self.kernel_size, 1),
@@ -154,13 +166,12 @@ class TemporalDeconvolution(_TemporalBase):
         self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", trainable=True, name="bias")
 
     def call(self, inputs):
-        if self.stride == 1:
-            # At stride 1 the transposed convolution is the plain one with the kernel flipped in
-            # time, padded K - 1 - p frames before and p after; TensorFlow's CPU kernel for the
-            # transposed form (Conv2DBackpropInput) is markedly slower to train.
+        if self.stride == 1 and self.kernel_size % 2 and self.implementation == "auto":
+            # At stride 1 and odd K the transposed convolution is the symmetric-padding convolution
+            # with the kernel flipped in time; TensorFlow's CPU kernel for the transposed form
+            # (Conv2DBackpropInput) is markedly slower to train, and long kernels take the transform path.
             kernel = ops.transpose(ops.flip(self.transposed_convolution.kernel, axis=0), (0, 1, 3, 2))
-            padded = ops.pad(inputs, ((0, 0), (self.kernel_size - 1 - self.padding, self.padding), (0, 0), (0, 0)))
-            return ops.conv(padded, kernel, padding="valid") + self.bias
+            return self._symmetric_convolution(inputs, kernel, self.bias, 1)
         full = self.transposed_convolution(inputs)
         return self.zero_padding(self.cropping(full)) + self.bias
 

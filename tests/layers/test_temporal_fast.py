@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from step_tf.layers import TemporalConvolution
+from step_tf.layers import TemporalConvolution, TemporalDeconvolution
 from step_tf.layers.temporal_fast import (
     direct_multiply_adds,
     spectral_is_faster,
@@ -15,7 +15,7 @@ from step_tf.layers.temporal_fast import (
 )
 from step_tf.models.classifiers import BaselineSTEP
 from tests.helpers import run_layer_test
-from tests.layers.test_temporal import numpy_convolution
+from tests.layers.test_temporal import numpy_convolution, numpy_deconvolution
 
 
 def padded_convolution(x, kernel, bias, stride):
@@ -90,6 +90,21 @@ def test_layer_takes_the_transform_and_matches_the_direct_path():
         layer.convolution.bias.assign(bias)
     np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(plain(x)), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.asarray(fast(x)), numpy_convolution(x.astype(np.float64), kernel, bias, 2), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel_size", [75, 9])  # the transform path, and the flipped-kernel convolution
+def test_deconvolution_at_stride_one_matches_the_transposed_convolution(kernel_size):
+    rng = np.random.default_rng(kernel_size)
+    x = rng.standard_normal((2, 75, 3, 4)).astype(np.float32)
+    kernel = rng.standard_normal((kernel_size, 5, 4)).astype(np.float32)  # Keras's (K, C_out, C_in)
+    bias = rng.standard_normal(5).astype(np.float32)
+    fast, plain = TemporalDeconvolution(5, kernel_size), TemporalDeconvolution(5, kernel_size, implementation="direct")
+    for layer in (fast, plain):
+        layer.build(x.shape)
+        layer.transposed_convolution.kernel.assign(kernel[:, None])
+        layer.bias.assign(bias)
+    np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(plain(x)), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(fast(x)), numpy_deconvolution(x.astype(np.float64), kernel, bias, 1), rtol=1e-4, atol=1e-4)
 
 
 def test_layer_checks_with_a_long_kernel():
