@@ -52,7 +52,7 @@ class TrainConfig:
     lambda_c: float = 1.0  # push loss weight (eq. 6)
     lambda_d: float = 1.0  # pull loss weight (eq. 7)
     kl_weight: float = 1.0
-    position_embedding: bool = True  # see step_tf.models.stepgen; False + kernel 75 is the paper's decoder
+    frame_aware: bool = True  # see step_tf.models.stepgen; False + kernel 75 is the paper's network
     # STEP+Aug: generated gaits join the training split only, never validation or test.
     generated: str | None = None  # a generator run directory, or a FEATURES.h5 written by step_tf.generate
     generated_per_class: int = 0  # gaits per class; 0 takes every gait of a file (a run directory needs N > 0)
@@ -139,7 +139,7 @@ RECIPES = {
 
 # STEP-Gen's published settings (paper 5.1): 150 epochs, the rate /10 after 75, 113 and 132 epochs
 # (the step decay's 50, 75, 87.5 % give 75, 112 and 131), and the paper's decoder.
-GENERATOR_PAPER_RECIPE = dict(RECIPES["paper"], epochs=150, position_embedding=False)
+GENERATOR_PAPER_RECIPE = dict(RECIPES["paper"], epochs=150, frame_aware=False)
 
 
 def resolve(recipe: str = "default", **overrides) -> TrainConfig:

@@ -72,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
     generator.add_argument("--lambda-c", type=float, help="weight of the push loss, eq. 6 (cvae_baseline: 0)")
     generator.add_argument("--lambda-d", type=float, help="weight of the pull loss, eq. 7 (cvae_baseline: 0)")
     generator.add_argument("--kl-weight", type=float, help="weight of the KL term")
-    generator.add_argument("--position-embedding", action=argparse.BooleanOptionalAction, help="learned frame-and-joint embedding in the decoder (off in the paper recipe)")
+    generator.add_argument("--frame-aware", action=argparse.BooleanOptionalAction, help="encoder keeps the frame axis, decoder modulated by learned frame-and-joint tensors (off in the paper recipe)")
     augmenting = arguments.add_argument_group("STEP+Aug: generated gaits added to the training split only")
     augmenting.add_argument("--generated", help="a generator run directory, or a FEATURES.h5 written by python -m step_tf.generate")
     augmenting.add_argument("--generated-per-class", type=int, help="generated gaits per class (a file: 0 takes all)")

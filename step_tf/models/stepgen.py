@@ -28,17 +28,28 @@ convolutions on a 1x1 map) for the mean and log-variance.
 Decoder: ``z`` joined with the one-hot label, a dense layer (the 1x1
 deconvolution) to ``decoder_channels[0]`` with BatchNorm, repeated over all T
 frames and V joints, then ST-GDCN blocks (32, 64, then 3 with no activation).
-The decoder's output is a standardised gait, mapped to metres by fixed per-joint
-statistics of the training gaits (``adapt``).
 
-**Deviation, on by default (``position_embedding=True``):** a repeated tensor
-is the same at every frame and at mirror-image joints, so a graph network with
+Output coordinates. The decoder's 3 channels are standardised coordinates:
+the root joint's absolute position and every other joint's offset from the
+root, each mapped to metres by fixed statistics of the training gaits
+(``adapt``: a per-frame mean and a per-joint scale), then turned into absolute
+positions, on which every loss term is computed. Walking translation (metres
+over a gait) and limb swing (centimetres) then live in separate outputs of
+similar standardised size, instead of every joint having to reproduce the
+translation to the centimetre.
+
+**Deviation, on by default (``frame_aware=True``):** averaging the encoder's
+features over frames makes them almost invariant to a shift in time, so the
+latent cannot hold the phase of the walking cycle; and a repeated tensor is
+the same at every frame and at mirror-image joints, so a graph network with
 short temporal kernels can only output a static, left-right symmetric pose
-except near the first and last frames. The public code escapes this only
-through its 75-tap zero-padded temporal kernels. We add a learned ``(T, V, C)``
-embedding to the repeated tensor, which lets short kernels (9 taps) generate
-motion at a fraction of the cost. ``position_embedding=False`` with
-``temporal_kernel_size=75`` is the paper's decoder.
+except near the first and last frames (the public code escapes this only
+through its 75-tap zero-padded kernels). Frame-aware STEP-Gen averages the
+encoder's features over joints only and flattens the frames into the dense
+layers, and gives the decoder learned ``(T, V, C)`` tensors ``M`` and ``E``:
+``x = repeat(h) * M + E``, so the latent weighs frame-and-joint patterns
+(phase is a weighting of a sine and a cosine). ``frame_aware=False`` with
+``temporal_kernel_size=75`` is the paper's network.
 """
 
 from __future__ import annotations
@@ -76,8 +87,9 @@ class STEPGen(keras.Model):
         temporal_kernel_size: odd frame span of every temporal (de)convolution.
         num_frames: frames of every gait (paper 75).
         layout, strategy, max_hop: the skeleton graph (``step_tf.graph``).
-        position_embedding: add a learned ``(T, V, C)`` embedding after the
-            repeat (see the module docstring).
+        frame_aware: keep the frame axis in the encoder and modulate the
+            decoder's repeat by learned frame-and-joint tensors (see the
+            module docstring); ``False`` is the paper's network.
         lambda_c, lambda_d: weights of the push and pull losses (0, 0: Baseline CVAE).
         kl_weight: weight of the KL term.
     """
@@ -94,7 +106,7 @@ class STEPGen(keras.Model):
         layout="step16",
         strategy="spatial",
         max_hop=1,
-        position_embedding=True,
+        frame_aware=True,
         lambda_c=1.0,
         lambda_d=1.0,
         kl_weight=1.0,
@@ -120,7 +132,8 @@ class STEPGen(keras.Model):
         self.strategy = strategy
         self.max_hop = max_hop
         self.num_joints = get_layout(layout).num_joints
-        self.position_embedding = bool(position_embedding)
+        self.root_index = get_layout(layout).joint_index("root")
+        self.frame_aware = bool(frame_aware)
         self.lambda_c = float(lambda_c)
         self.lambda_d = float(lambda_d)
         self.kl_weight = float(kl_weight)
@@ -162,34 +175,40 @@ class STEPGen(keras.Model):
             return
         frames, joints = self.num_frames, self.num_joints
         self.encoder_backbone.build((None, frames, joints, 3 + self.num_classes))
-        pooled = (None, self.encoder_channels[-1])
+        encoded_frames = self.encoder_backbone.compute_output_shape((None, frames, joints, 3 + self.num_classes))[1]
+        pooled = (None, (encoded_frames if self.frame_aware else 1) * self.encoder_channels[-1])
         self.latent_mean.build(pooled)
         self.latent_log_variance.build(pooled)
         self.latent_projection.build((None, self.latent_dim + self.num_classes))
         self.latent_batch_norm.build((None, self.decoder_channels[0]))
-        self.embedding = (
-            self.add_weight(
-                shape=(frames, joints, self.decoder_channels[0]),
-                initializer=keras.initializers.RandomNormal(stddev=0.02),
-                name="position_embedding",
+        self.embedding = self.modulation = None
+        if self.frame_aware:
+            shape = (frames, joints, self.decoder_channels[0])
+            self.embedding = self.add_weight(
+                shape=shape, initializer=keras.initializers.RandomNormal(stddev=0.02), name="position_embedding"
             )
-            if self.position_embedding
-            else None
-        )
+            # Ones at first: the decoder starts as a plain repeat plus the embedding.
+            self.modulation = self.add_weight(shape=shape, initializer="ones", name="position_modulation")
         shape = (None, frames, joints, self.decoder_channels[0])
         for block in self.decoder_blocks:
             block.build(shape)
             shape = block.compute_output_shape(shape)
         # Standardised decoder output -> metres; set from training gaits by adapt().
-        self.output_mean = self.add_weight(shape=(joints, 3), initializer="zeros", trainable=False, name="output_mean")
+        self.output_mean = self.add_weight(shape=(frames, joints, 3), initializer="zeros", trainable=False, name="output_mean")
         self.output_scale = self.add_weight(shape=(joints, 3), initializer="ones", trainable=False, name="output_scale")
         self.built = True
 
     def adapt(self, joints: np.ndarray) -> None:
-        """Sets the output statistics (per joint and coordinate, over gaits and frames) from training gaits ``(N, T, V, 3)``."""
-        joints = self._check_joints(joints)
-        self.output_mean.assign(joints.mean(axis=(0, 1)))
-        self.output_scale.assign(np.maximum(joints.std(axis=(0, 1)), _MIN_OUTPUT_SCALE))
+        """Sets the output statistics from training gaits ``(N, T, V, 3)`` (see "Output coordinates").
+
+        In root-and-offset coordinates: the mean over gaits of every frame,
+        joint and coordinate, and per joint and coordinate the root mean square
+        deviation from it over gaits and frames.
+        """
+        joints = self._relative_to_root(self._check_joints(joints))
+        mean = joints.mean(axis=0)
+        self.output_mean.assign(mean)
+        self.output_scale.assign(np.maximum(np.sqrt(np.mean(np.square(joints - mean), axis=(0, 1))), _MIN_OUTPUT_SCALE))
 
     def _check_joints(self, joints) -> np.ndarray:
         joints = np.asarray(joints, dtype=np.float32)
@@ -213,7 +232,10 @@ class STEPGen(keras.Model):
         # (N, K) -> (N, T, V, K): the label as extra channels of every joint in every frame.
         label_channels = ops.broadcast_to(one_hot[:, None, None, :], (shape[0], shape[1], shape[2], self.num_classes))
         features = self.encoder_backbone(ops.concatenate([joints, label_channels], axis=-1), training=training)
-        pooled = self.pool(features)
+        if self.frame_aware:  # average over joints only: the frames keep the walking cycle's phase
+            pooled = ops.reshape(ops.mean(features, axis=2), (ops.shape(features)[0], -1))
+        else:
+            pooled = self.pool(features)
         log_variance = self.latent_log_variance(pooled)
         return tfd.MultivariateNormalDiag(loc=self.latent_mean(pooled), scale_diag=ops.exp(0.5 * log_variance))
 
@@ -224,10 +246,22 @@ class STEPGen(keras.Model):
         # (N, C) -> (N, T, V, C): "un-pooled" over frames and joints.
         x = ops.broadcast_to(hidden[:, None, None, :], (ops.shape(hidden)[0], self.num_frames, self.num_joints, hidden.shape[-1]))
         if self.embedding is not None:
-            x = x + self.embedding
+            x = x * self.modulation + self.embedding
         for block in self.decoder_blocks:
             x = block(x, training=training)
-        return self.output_mean + self.output_scale * x
+        return self._absolute(self.output_mean + self.output_scale * x)
+
+    def _relative_to_root(self, joints: np.ndarray) -> np.ndarray:
+        """Absolute gaits -> the root's position and every other joint's offset from it, ``(N, T, V, 3)``."""
+        relative = joints - joints[:, :, self.root_index : self.root_index + 1]
+        relative[:, :, self.root_index] = joints[:, :, self.root_index]
+        return relative
+
+    def _absolute(self, relative):
+        """The inverse of ``_relative_to_root``."""
+        root = relative[:, :, self.root_index : self.root_index + 1]
+        is_root = (np.arange(self.num_joints) == self.root_index)[:, None]
+        return relative + ops.where(is_root, 0.0, root)
 
     def call(self, inputs, training=None):
         joints, labels = inputs
@@ -322,7 +356,7 @@ class STEPGen(keras.Model):
             "layout": self.layout,
             "strategy": self.strategy,
             "max_hop": self.max_hop,
-            "position_embedding": self.position_embedding,
+            "frame_aware": self.frame_aware,
             "lambda_c": self.lambda_c,
             "lambda_d": self.lambda_d,
             "kl_weight": self.kl_weight,

@@ -71,7 +71,7 @@ def build_generator(config: TrainConfig, num_classes: int, num_frames: int) -> S
         temporal_kernel_size=config.temporal_kernel_size,
         num_frames=num_frames,
         strategy=config.partition_strategy,
-        position_embedding=config.position_embedding,
+        frame_aware=config.frame_aware,
         lambda_c=0.0 if baseline else config.lambda_c,
         lambda_d=0.0 if baseline else config.lambda_d,
         kl_weight=config.kl_weight,

@@ -116,3 +116,27 @@ def test_bad_arguments_are_refused():
         model.generate(np.array([0, 4]))
     with pytest.raises(ValueError, match=r"expects gaits of shape \(N, 12, 16, 3\)"):
         model.adapt(np.zeros((2, 10, 16, 3)))
+
+
+def test_adapted_statistics_are_root_and_offsets_and_a_flat_decoder_gives_their_mean():
+    joints, _ = _batch(8, seed=5)
+    model = _model()
+    root = joints[:, :, 0]  # STEP16's joint 0 is the root
+    offsets = joints - joints[:, :, :1]
+    expected_mean = offsets.mean(axis=0)
+    expected_mean[:, 0] = root.mean(axis=0)
+    np.testing.assert_allclose(np.asarray(model.output_mean), expected_mean, rtol=1e-5, atol=1e-6)
+    deviations = np.concatenate([(root - root.mean(axis=0))[:, :, None], (offsets - offsets.mean(axis=0))[:, :, 1:]], axis=2)
+    np.testing.assert_allclose(np.asarray(model.output_scale), np.sqrt((deviations**2).mean(axis=(0, 1))), rtol=1e-5)
+    # A decoder output of zeros is the mean root path with the mean offsets added back on.
+    absolute = np.asarray(model._absolute(model.output_mean[None] + model.output_scale * np.zeros((1, 12, 16, 3), np.float32)))[0]
+    np.testing.assert_allclose(absolute[:, 0], root.mean(axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(absolute[:, 5], root.mean(axis=0) + offsets[:, :, 5].mean(axis=0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("frame_aware", [True, False])
+def test_encoder_pooling_follows_frame_awareness(frame_aware):
+    model = _model(frame_aware=frame_aware)
+    # Encoder strides 1, 2 leave 6 of 12 frames; the paper's network averages them away.
+    assert model.latent_mean.kernel.shape == ((6 if frame_aware else 1) * 8, 4)
+    assert (model.embedding is not None) == frame_aware and (model.modulation is not None) == frame_aware
