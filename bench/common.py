@@ -56,7 +56,7 @@ def time_calls(function, repeats: int, warmup: int = 1) -> dict:
     return summary(durations)
 
 
-def sgemm_ceiling(repeats: int, sizes=(1024, 2048)) -> dict:
+def sgemm_ceiling(repeats: int, sizes=(2048, 4096)) -> dict:
     """float32 matrix-multiply GFLOP/s: the best median over sizes and routes, with that row's min/max.
 
     Three routes multiply the same square matrices: TensorFlow's ``MatMul``,
