@@ -15,6 +15,7 @@ the plain padded convolution, to show what the transform evaluation gains.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 import tempfile
@@ -61,14 +62,11 @@ def runtimes(model, directory: pathlib.Path, threads: int):
     export_saved_model(model, EMOTIONS[: model.output_shape[-1]], saved_model)
     serving = tf.saved_model.load(str(saved_model)).signatures[DEFAULT_SIGNATURE]
     yield "saved_model", lambda joints: serving(**{INPUT_NAME: tf.constant(joints)})["probabilities"].numpy()
-    from ai_edge_litert.interpreter import Interpreter
-
     for quantization in tflite.QUANTIZATIONS:
         path = directory / tflite.tflite_name(quantization)
         path.write_bytes(tflite.convert(saved_model, quantization))
-        interpreter = Interpreter(model_path=str(path), num_threads=threads or None)
-        runner = interpreter.get_signature_runner(DEFAULT_SIGNATURE)
-        yield f"tflite_{quantization}", lambda joints, runner=runner: runner(**{INPUT_NAME: joints})["probabilities"]
+        runner = tflite.LiteRunner(path, num_threads=threads)
+        yield f"tflite_{quantization}", lambda joints, runner=runner: runner.predict(joints)["probabilities"]
 
 
 def main(argv=None) -> int:
@@ -82,7 +80,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     repeats = check_repeats(args.repeats)
     strides = tuple(int(part) for part in args.strides.split(","))
-    threads = args.threads or None
+    threads = args.threads or os.cpu_count()
     gaits = load_gaits("embedded")
     joints = gaits.joints[: args.batch]
     ceiling = sgemm_ceiling(repeats)["gflops_median"]
@@ -101,7 +99,7 @@ def main(argv=None) -> int:
         for implementation in ("direct", "auto"):
             set_temporal_implementation(model, implementation)
             with tempfile.TemporaryDirectory() as directory:
-                for runtime, function in runtimes(model, pathlib.Path(directory), args.threads):
+                for runtime, function in runtimes(model, pathlib.Path(directory), threads):
                     if implementation == "direct" and not runtime.startswith(("keras", "tf_function")):
                         continue
                     outputs = np.asarray(function(joints))
