@@ -149,23 +149,28 @@ def graph_flops(concrete_function) -> int:
 def model_flops(model, num_frames: int, num_joints: int, training: bool = False, batch_size: int = 1) -> float:
     """FLOPs per gait of ``model`` on ``(batch_size, num_frames, num_joints, 3)``, counted from its traced graph.
 
-    ``training=True`` counts a forward and backward pass (gradients of every trainable variable).
+    ``training=True`` counts a forward and backward pass (gradients of every
+    trainable variable). STEP-Gen (a model with ``loss_terms``) takes labels too
+    and is counted through its full training loss, push and pull terms included.
     """
-    spec = tf.TensorSpec((batch_size, num_frames, num_joints, 3), tf.float32)
-    if training:
+    joints_spec = tf.TensorSpec((batch_size, num_frames, num_joints, 3), tf.float32)
+    labels_spec = tf.TensorSpec((batch_size,), tf.int32)
+    generator = hasattr(model, "loss_terms")
 
-        @tf.function
-        def step(joints):
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_sum(model(joints, training=True))
-            return tape.gradient(loss, model.trainable_variables)
-    else:
+    def forward(joints, labels):
+        if generator:
+            return model.loss_terms(joints, labels, training=training)["loss"]
+        return tf.reduce_sum(model(joints, training=training))
 
-        @tf.function
-        def step(joints):
-            return model(joints, training=False)
+    @tf.function
+    def step(joints, labels):
+        if not training:
+            return forward(joints, labels)
+        with tf.GradientTape() as tape:
+            loss = forward(joints, labels)
+        return tape.gradient(loss, model.trainable_variables)
 
-    return graph_flops(step.get_concrete_function(spec)) / batch_size
+    return graph_flops(step.get_concrete_function(joints_spec, labels_spec)) / batch_size
 
 
 def set_temporal_implementation(model, implementation: str) -> None:

@@ -40,7 +40,7 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def build(name, batch_size, kernel, strides, gaits, jit_compile):
-    """A compiled model and its (joints, labels) training dataset."""
+    """The compiled model (STEP-Gen with the paper's generator recipe, classifiers with the paper's)."""
     if name == "stepgen":
         from step_tf.training.generator import build_generator, canonical_view
 
@@ -48,14 +48,14 @@ def build(name, batch_size, kernel, strides, gaits, jit_compile):
         model = build_generator(config, gaits.num_classes, gaits.num_frames)
         model.adapt(canonical_view(gaits.joints[:512]))
         model.compile(optimizer=model.optimizer, jit_compile=jit_compile)
-        return model, None
+        return model
     config = resolve("paper", model=name, batch_size=batch_size, temporal_kernel_size=kernel, strides=strides)
     model = build_model(config, gaits.num_classes)
     if hasattr(model, "adapt_feature_scaling"):
         model.adapt_feature_scaling(gaits.joints[:512])
     model.compile(optimizer=model.optimizer, loss=model.loss, metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
                   jit_compile=jit_compile)
-    return model, config
+    return model
 
 
 def main(argv=None) -> int:
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
             for batch_size in (int(value) for value in args.batch_sizes.split(",")):
                 row = {"model": name, "batch": batch_size, "xla": jit}
                 try:
-                    model, config = build(name, batch_size, args.kernel, strides, gaits, jit)
+                    model = build(name, batch_size, args.kernel, strides, gaits, jit)
                 except (ImportError, ValueError, TypeError) as error:
                     row["error"] = f"{type(error).__name__}: {error}"
                     print(row, flush=True)
@@ -103,12 +103,11 @@ def main(argv=None) -> int:
                 gaits_per_epoch = steps * batch_size
                 row.update(gaits_per_s=gaits_per_epoch / timing["median"], gaits_per_s_min=gaits_per_epoch / timing["max"],
                            gaits_per_s_max=gaits_per_epoch / timing["min"], repeats=timing["repeats"], steps=steps)
-                if config is not None:
-                    executed = model_flops(model, gaits.num_frames, gaits.joints.shape[2], training=True, batch_size=batch_size)
-                    set_temporal_implementation(model, "direct")
-                    plain = model_flops(model, gaits.num_frames, gaits.joints.shape[2], training=True, batch_size=batch_size)
-                    row["executed_fraction_of_ceiling"] = row["gaits_per_s"] * executed / 1e9 / ceiling
-                    row["useful_fraction_of_ceiling"] = row["gaits_per_s"] * plain / 1e9 / ceiling
+                executed = model_flops(model, gaits.num_frames, gaits.joints.shape[2], training=True, batch_size=batch_size)
+                set_temporal_implementation(model, "direct")
+                plain = model_flops(model, gaits.num_frames, gaits.joints.shape[2], training=True, batch_size=batch_size)
+                row["executed_fraction_of_ceiling"] = row["gaits_per_s"] * executed / 1e9 / ceiling
+                row["useful_fraction_of_ceiling"] = row["gaits_per_s"] * plain / 1e9 / ceiling
                 print({key: round(value, 3) if isinstance(value, float) else value for key, value in row.items()}, flush=True)
                 rows.append(row)
                 keras.backend.clear_session()
