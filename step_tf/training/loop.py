@@ -12,6 +12,11 @@ A run directory holds fixed file names, so tools can find them:
 * ``logs/`` -- TensorBoard: ``train`` and ``validation`` scalars (loss,
   accuracy, learning rate) and validation confusion-matrix images;
 * ``metrics.json`` -- the best model's scores on the validation and test splits.
+
+``TrainConfig.strategy`` trains on several GPUs or machines
+(``step_tf.training.distribution``): the model is built and compiled inside the
+strategy's scope, ``batch_size`` is the global batch, and only the chief writes
+the run directory.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output, write_json
 from step_tf.models.baselines import CLASSIFIERS
 from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage
+from step_tf.training.distribution import fit_under_multiworker, make_strategy, shard_by_element, worker_run_directory
 from step_tf.training.optimizers import AdamL2
 
 LEARNING_RATE_MILESTONES = (0.5, 0.75, 0.875)  # the paper's step decay, as fractions of the epochs
@@ -144,6 +150,15 @@ def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False
 
     ``resume=True`` continues the run in ``run_dir`` from its last finished epoch.
     """
+    if resume and config.strategy == "multiworker":
+        raise ValueError(f"{run_dir}: --resume continues a run on one machine; the workers of a cluster share no backup")
+    # MultiWorkerMirroredStrategy must exist before any other TensorFlow work.
+    strategy = make_strategy(config.strategy)
+    with worker_run_directory(run_dir, strategy) as own_run_dir:
+        return _train(config, own_run_dir, resume, verbose, strategy)
+
+
+def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbose: int | None, strategy) -> dict:
     run_dir = prepare_run_directory(config, run_dir, resume)
     gaits, parts = load_split(config, run_dir)
 
@@ -159,9 +174,11 @@ def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False
         )
     validation_data = gait_dataset(parts["validation"], config.batch_size)
 
-    model = build_model(config, gaits.num_classes)
-    if hasattr(model, "adapt_feature_scaling"):
-        model.adapt_feature_scaling(parts["train"].joints)
+    with strategy.scope():
+        model = build_model(config, gaits.num_classes)
+        if hasattr(model, "adapt_feature_scaling"):
+            model.adapt_feature_scaling(parts["train"].joints)
+    fit_under_multiworker(model, strategy, next(iter(validation_data)))
 
     best_path = run_dir / "best.keras"
     best_so_far = None
@@ -174,7 +191,9 @@ def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False
         *run_callbacks(config, run_dir),
         ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / "logs" / "validation"), config.confusion_matrix_every),
     ]
-    training_seconds = fit_and_save(model, config, run_dir, train_data, validation_data, callbacks, verbose)
+    training_seconds = fit_and_save(
+        model, config, run_dir, shard_by_element(train_data), shard_by_element(validation_data), callbacks, verbose
+    )
 
     best = keras.saving.load_model(best_path)
     metrics = {"model": config.model, "training_seconds": round(training_seconds, 1), "epochs": config.epochs}
