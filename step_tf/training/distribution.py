@@ -75,31 +75,35 @@ def shard_by_element(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
-def fit_under_multiworker(model, strategy: tf.distribute.Strategy, sample_batch) -> None:
-    """Lets Keras fit and evaluate ``model`` under MultiWorkerMirroredStrategy; does nothing under the others.
+def prepare_keras_fit(model, strategy: tf.distribute.Strategy, sample_batch) -> None:
+    """Makes Keras ``fit`` and ``evaluate`` under a distribution strategy train what one device trains.
 
-    Two gaps of Keras 3.15 with this strategy (keras-team/keras#20585) are bridged:
+    Does nothing under the default strategy. Otherwise (Keras 3.15, keras-team/keras#20585):
 
-    * ``fit`` and ``evaluate`` build the model from a first batch that they average
-      across replicas with ``strategy.reduce``, which fails for a nested batch. The
-      build needs only shapes, so it is given a local ``sample_batch``
-      ``(joints (B, T, V, 3), labels (B,))``.
-    * The per-replica metric values (loss, accuracy; scalars) are averaged with
-      ``strategy.reduce("MEAN", value, axis=0)``, which needs an axis: they are
-      returned with shape ``(1,)`` and so reduced to the mean over replicas (the
-      global value when the replicas' shares are equal, as they are in every full batch).
+    * ``fit`` and ``evaluate`` build the model from a first batch drawn from the
+      distributed dataset and averaged across replicas with ``strategy.reduce``. That
+      draw starts an extra pass over the reshuffling training dataset (so the epochs
+      see other orders than on one device), and the average fails for a nested batch
+      under MultiWorkerMirroredStrategy. The build needs only shapes, so it is given a
+      local ``sample_batch`` ``(joints (B, T, V, 3), labels (B,))``.
+    * Under MultiWorkerMirroredStrategy the per-replica metric values (scalars) are
+      averaged with ``strategy.reduce("MEAN", value, axis=0)``, which needs an axis:
+      they are returned with shape ``(1,)`` and so reduced to the mean over replicas
+      (the global value when the replicas' shares are equal, as in every full batch).
     """
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    if not isinstance(strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)):
         return
 
     def build_from_sample(iterator=None, data_batch=None):
         with strategy.scope():
             model._symbolic_build(data_batch=sample_batch)
 
+    model._maybe_symbolic_build = build_from_sample
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return
     compute_metrics = model.compute_metrics
 
     def metrics_with_an_axis(*args, **kwargs):
         return {name: tf.reshape(value, (1,)) for name, value in compute_metrics(*args, **kwargs).items()}
 
-    model._maybe_symbolic_build = build_from_sample
     model.compute_metrics = metrics_with_an_axis

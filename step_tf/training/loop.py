@@ -38,7 +38,7 @@ from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output, write_json
 from step_tf.models.baselines import CLASSIFIERS
 from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage
-from step_tf.training.distribution import fit_under_multiworker, make_strategy, shard_by_element, worker_run_directory
+from step_tf.training.distribution import prepare_keras_fit, make_strategy, shard_by_element, worker_run_directory
 from step_tf.training.optimizers import AdamL2
 
 LEARNING_RATE_MILESTONES = (0.5, 0.75, 0.875)  # the paper's step decay, as fractions of the epochs
@@ -178,7 +178,7 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
         model = build_model(config, gaits.num_classes)
         if hasattr(model, "adapt_feature_scaling"):
             model.adapt_feature_scaling(parts["train"].joints)
-    fit_under_multiworker(model, strategy, next(iter(validation_data)))
+    prepare_keras_fit(model, strategy, next(iter(validation_data)))
 
     best_path = run_dir / "best.keras"
     best_so_far = None

@@ -125,3 +125,18 @@ def test_bad_strategies_are_clear_errors(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
         make_strategy("multiworker")
+
+
+def test_mirrored_on_this_machine_trains_what_the_default_strategy_trains(tmp_path):
+    """MirroredStrategy over this machine's devices (one CPU here: one replica) takes the strategy code path end to end."""
+    from step_tf import fit
+
+    for strategy in ("default", "mirrored"):
+        assert fit.main(["--strategy", strategy, "--run-dir", str(tmp_path / strategy), *TINY[:2], "--epochs", "1", *TINY[4:]]) == 0
+    runs = [tmp_path / strategy for strategy in ("default", "mirrored")]
+    assert json.loads((runs[1] / "config.json").read_text())["strategy"] == "mirrored"
+    gaits = load_gaits("embedded:64").joints
+    probabilities = [keras.ops.softmax(keras.saving.load_model(run / "model.keras").predict(gaits, verbose=0)).numpy() for run in runs]
+    history = [np.genfromtxt(run / "history.csv", delimiter=",", names=True) for run in runs]
+    np.testing.assert_allclose(history[0]["loss"], history[1]["loss"], rtol=0, atol=LOSS_TOLERANCE)
+    np.testing.assert_allclose(probabilities[0], probabilities[1], rtol=0, atol=PROBABILITY_TOLERANCE)
