@@ -53,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--latent-dim", type=int, default=32)
     arguments.add_argument("--temporal-kernel-size", type=int, default=9)
     arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True, help="augment STEP's training gaits")
+    arguments.add_argument("--strategy", choices=("default", "mirrored"), default="default",
+                           help="STEP+Aug's tf.distribute strategy: one device, or every GPU here (--batch-size is global)")
     arguments.add_argument("--per-class", type=int, default=100, help="generated gaits per class for STEP+Aug (default 100)")
     arguments.add_argument("--margin", type=float, default=0.01,
                            help="blessing: the candidate's test accuracy must be at least the served model's plus this (default 0.01)")
@@ -80,7 +82,7 @@ def run_pipeline(args: argparse.Namespace, beam_arguments: list[str]) -> dict:
                                                 {"examples": folders["example_gen"]}, args.verbose)
     results["generation"] = stages.generation(folders["generation"], folders["stepgen_trainer"], args.per_class, args.seed)
     classifier_config = resolve(model="step", epochs=args.epochs, channels=args.channels, strides=args.strides, augment=args.augment,
-                                generated=str(folders["generation"] / stages.GENERATED_FEATURES), **common)
+                                strategy=args.strategy, generated=str(folders["generation"] / stages.GENERATED_FEATURES), **common)
     results["step_aug_trainer"] = stages.trainer("Trainer (STEP+Aug)", folders["step_aug_trainer"], classifier_config,
                                                  {"examples": folders["example_gen"], "generated": folders["generation"]}, args.verbose)
     results["evaluator"] = stages.evaluator(folders["evaluator"], folders["step_aug_trainer"], folders["example_gen"], model_base_path, args.margin)

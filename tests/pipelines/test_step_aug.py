@@ -86,11 +86,27 @@ def test_a_worse_candidate_is_not_blessed_or_pushed(pipeline_run, tmp_path):
     config, _ = load_run(candidate)
     _always_wrong_model(run_gaits(candidate, config, split="test")).save(candidate / "best.keras")
 
+    versions = list_versions(serving)
     margin = 0.01
     blessing = stages.evaluator(tmp_path / "evaluator", candidate, out / "example_gen", serving, margin=margin).summary
-    assert blessing["candidate"] == 0.0 and blessing["baseline_version"] == 1
+    assert blessing["candidate"] == 0.0 and blessing["baseline_version"] == versions[-1]
     assert blessing["candidate"] < blessing["baseline"] + margin
     assert blessing["blessed"] is False and not (tmp_path / "evaluator" / stages.BLESSED_MARKER).exists()
     pushed = stages.pusher(tmp_path / "pusher", candidate, tmp_path / "evaluator", serving, tflite=False).summary
     assert pushed["pushed"] is False and "not blessed" in pushed["reason"]
-    assert list_versions(serving) == [1]
+    assert list_versions(serving) == versions
+
+
+def test_changing_the_classifier_epochs_reruns_only_the_stages_after_it(pipeline_run):
+    root, arguments = pipeline_run
+    epochs = arguments.index("--epochs") + 1
+    assert step_aug.main([*arguments[:epochs], "2", *arguments[epochs + 1:]]) == 0
+    record = json.loads((root / "out" / "pipeline_run.json").read_text())
+    assert {name: stage["skipped"] for name, stage in record.items()} == {
+        "example_gen": True, "stepgen_trainer": True, "generation": True,
+        "step_aug_trainer": False, "evaluator": False, "pusher": False,
+    }
+    assert json.loads((root / "out" / "step_aug_trainer" / "config.json").read_text())["epochs"] == 2
+    blessing = record["evaluator"]["summary"]
+    assert blessing["baseline_version"] == 1
+    assert list_versions(root / "serving" / "gaits") == ([1, 2] if blessing["blessed"] else [1])
