@@ -27,18 +27,27 @@ import hashlib
 import json
 import pathlib
 
+import keras
+
 from pipelines.artifacts import StageResult, run_stage
 from pipelines.example_gen import SCHEMA_FILE, schema, shard_pattern, write_examples
 from step_tf.config import GENERATOR_NAMES, TrainConfig
+from step_tf.data.egait import write_egait
 from step_tf.data.gaits import GaitSet
 from step_tf.data.sources import load_gaits
+from step_tf.evaluation.metrics import classification_report
+from step_tf.evaluation.report import evaluate_run, load_run, predict_labels, run_gaits
 from step_tf.files import write_json
+from step_tf.serving.exporting import KERAS_FILE, export_run
+from step_tf.serving.versions import list_versions
+from step_tf.training import generator as generator_training
+from step_tf.training import loop as classifier_training
 
 BLESSING_FILE = "blessing.json"
 BLESSED_MARKER = "BLESSED"
 PUSHED_FILE = "pushed.json"
 GENERATED_FEATURES = "features.h5"
-GENERATED_LABELS = "labels.h5"  # step_tf.training.generator.labels_path_for(GENERATED_FEATURES)
+GENERATED_LABELS = "labels.h5"  # where step_tf.training.generator.labels_path_for looks beside GENERATED_FEATURES
 
 
 def gait_set_digest(gait_set: GaitSet) -> str:
@@ -72,10 +81,7 @@ def examples_spec(example_gen_output: pathlib.Path) -> str:
 def trainer(stage: str, output: pathlib.Path, config: TrainConfig, inputs: dict[str, pathlib.Path], verbose: int | None) -> StageResult:
     """Trains ``config`` with the classifier or generator loop into ``output``, a run directory."""
     config.validate()
-    if config.model in GENERATOR_NAMES:
-        from step_tf.training.generator import train_generator as train
-    else:
-        from step_tf.training.loop import train
+    train = generator_training.train_generator if config.model in GENERATOR_NAMES else classifier_training.train
 
     def build(folder: pathlib.Path) -> dict:
         metrics = train(config, folder, verbose=verbose)
@@ -86,12 +92,10 @@ def trainer(stage: str, output: pathlib.Path, config: TrainConfig, inputs: dict[
 
 def generation(output: pathlib.Path, generator_run: pathlib.Path, per_class: int, seed: int) -> StageResult:
     """``per_class`` gaits of each class from the STEP-Gen run, as ``features.h5`` and ``labels.h5``."""
-    from step_tf.data.egait import write_egait
-    from step_tf.training.generator import generate_gait_set, load_generator
 
     def build(folder: pathlib.Path) -> dict:
-        generator, label_names = load_generator(generator_run)
-        gait_set = generate_gait_set(generator, label_names, per_class, seed=seed)
+        generator, label_names = generator_training.load_generator(generator_run)
+        gait_set = generator_training.generate_gait_set(generator, label_names, per_class, seed=seed)
         write_egait(gait_set, folder / GENERATED_FEATURES, folder / GENERATED_LABELS)
         return {"gaits": len(gait_set), "per_class": per_class}
 
@@ -100,13 +104,6 @@ def generation(output: pathlib.Path, generator_run: pathlib.Path, per_class: int
 
 def served_accuracy(model_base_path: pathlib.Path, candidate_run: pathlib.Path) -> tuple[int | None, float | None]:
     """The newest version served under ``model_base_path`` and its accuracy on the candidate's test gaits (None, None if none)."""
-    import keras
-
-    from step_tf.evaluation.metrics import classification_report
-    from step_tf.evaluation.report import load_run, predict_labels, run_gaits
-    from step_tf.serving.exporting import KERAS_FILE
-    from step_tf.serving.versions import list_versions
-
     versions = list_versions(model_base_path)
     if not versions:
         return None, None
@@ -119,7 +116,6 @@ def served_accuracy(model_base_path: pathlib.Path, candidate_run: pathlib.Path) 
 
 def evaluator(output: pathlib.Path, candidate_run: pathlib.Path, examples: pathlib.Path, model_base_path: pathlib.Path, margin: float) -> StageResult:
     """Scores the candidate on its test split and blesses it when it beats the served model by ``margin`` (accuracy)."""
-    from step_tf.evaluation.report import evaluate_run
 
     def build(folder: pathlib.Path) -> dict:
         report = evaluate_run(candidate_run, split="test", out_dir=folder)
@@ -148,7 +144,6 @@ def evaluator(output: pathlib.Path, candidate_run: pathlib.Path, examples: pathl
 
 def pusher(output: pathlib.Path, candidate_run: pathlib.Path, evaluation: pathlib.Path, model_base_path: pathlib.Path, tflite: bool) -> StageResult:
     """Exports a blessed candidate as the next version under ``model_base_path``; an unblessed one is not pushed."""
-    from step_tf.serving.exporting import export_run
 
     def build(folder: pathlib.Path) -> dict:
         blessing = json.loads((evaluation / BLESSING_FILE).read_text())

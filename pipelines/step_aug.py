@@ -23,15 +23,10 @@ import pathlib
 import sys
 
 from step_tf.data.sources import DEFAULT_EMBEDDED_GAITS
+from step_tf.fit import _int_list, _name_list
+from step_tf.serving.versions import validate_model_name
 
 STAGE_FOLDERS = ("example_gen", "stepgen_trainer", "generation", "step_aug_trainer", "evaluator", "pusher")
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,21 +34,22 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--name", required=True, help="model name: the folder under --serving-base")
     arguments.add_argument("--out", type=pathlib.Path, required=True, help="the pipeline root: one folder per stage")
     arguments.add_argument("--data", default="embedded", help=f"data spec of step_tf.data.sources (default: embedded, {DEFAULT_EMBEDDED_GAITS} synthetic gaits)")
-    arguments.add_argument("--label-names", help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
+    arguments.add_argument("--label-names", type=_name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
     arguments.add_argument("--serving-base", type=pathlib.Path, default=pathlib.Path("saved_models"), help="where the Pusher publishes (default: saved_models)")
     arguments.add_argument("--shards", type=int, default=4, help="TFRecord shards ExampleGen writes (default 4)")
     arguments.add_argument("--seed", type=int, default=0, help="split, initialisation and generation seed (default 0)")
-    arguments.add_argument("--epochs", type=int, default=30, help="STEP+Aug epochs (default 30)")
-    arguments.add_argument("--generator-epochs", type=int, default=30, help="STEP-Gen epochs (default 30)")
-    arguments.add_argument("--batch-size", type=int, default=32)
-    arguments.add_argument("--channels", type=_int_list, default=(32, 64, 64), help="STEP's ST-GCN channels (default 32,64,64)")
-    arguments.add_argument("--strides", type=_int_list, default=(1, 2, 2), help="STEP's temporal strides (default 1,2,2)")
-    arguments.add_argument("--generator-channels", type=_int_list, default=(64, 32, 32), help="STEP-Gen's encoder channels (default 64,32,32)")
-    arguments.add_argument("--generator-strides", type=_int_list, default=(1, 2, 2), help="STEP-Gen's encoder strides (default 1,2,2)")
-    arguments.add_argument("--latent-dim", type=int, default=32)
-    arguments.add_argument("--temporal-kernel-size", type=int, default=9)
-    arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True, help="augment STEP's training gaits")
-    arguments.add_argument("--strategy", choices=("default", "mirrored"), default="default",
+    training = arguments.add_argument_group("training (defaults: those of python -m step_tf.fit)")
+    training.add_argument("--epochs", type=int, help="STEP+Aug epochs")
+    training.add_argument("--generator-epochs", type=int, help="STEP-Gen epochs")
+    training.add_argument("--batch-size", type=int)
+    training.add_argument("--channels", type=_int_list, help="STEP's ST-GCN channels, e.g. 32,64,64")
+    training.add_argument("--strides", type=_int_list, help="STEP's temporal strides, e.g. 1,2,2")
+    training.add_argument("--generator-channels", type=_int_list, help="STEP-Gen's encoder channels, e.g. 64,32,32")
+    training.add_argument("--generator-strides", type=_int_list, help="STEP-Gen's encoder strides, e.g. 1,2,2")
+    training.add_argument("--latent-dim", type=int)
+    training.add_argument("--temporal-kernel-size", type=int)
+    training.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment STEP's training gaits")
+    training.add_argument("--strategy", choices=("default", "mirrored"),
                            help="STEP+Aug's tf.distribute strategy: one device, or every GPU here (--batch-size is global)")
     arguments.add_argument("--per-class", type=int, default=100, help="generated gaits per class for STEP+Aug (default 100)")
     arguments.add_argument("--margin", type=float, default=0.01,
@@ -71,18 +67,22 @@ def run_pipeline(args: argparse.Namespace, beam_arguments: list[str]) -> dict:
 
     out = args.out.resolve()
     folders = {name: out / name for name in STAGE_FOLDERS}
-    label_names = tuple(name.strip() for name in args.label_names.split(",")) if args.label_names else None
     model_base_path = args.serving_base.resolve() / args.name
-    results = {"example_gen": stages.example_gen(folders["example_gen"], args.data, label_names, args.shards, beam_arguments)}
-    common = dict(data=stages.examples_spec(folders["example_gen"]), label_names=label_names, seed=args.seed,
-                  batch_size=args.batch_size, temporal_kernel_size=args.temporal_kernel_size)
-    generator_config = resolve(model="stepgen", epochs=args.generator_epochs, generator_channels=args.generator_channels,
-                               generator_strides=args.generator_strides, latent_dim=args.latent_dim, **common)
+    results = {"example_gen": stages.example_gen(folders["example_gen"], args.data, args.label_names, args.shards, beam_arguments)}
+
+    def given(**options):  # the options given on the command line; TrainConfig's defaults stand for the others
+        return {key: value for key, value in options.items() if value is not None}
+
+    common = dict(data=stages.examples_spec(folders["example_gen"]), label_names=args.label_names, seed=args.seed,
+                  **given(batch_size=args.batch_size, temporal_kernel_size=args.temporal_kernel_size))
+    generator_config = resolve(model="stepgen", **common, **given(
+        epochs=args.generator_epochs, generator_channels=args.generator_channels,
+        generator_strides=args.generator_strides, latent_dim=args.latent_dim))
     results["stepgen_trainer"] = stages.trainer("Trainer (STEP-Gen)", folders["stepgen_trainer"], generator_config,
                                                 {"examples": folders["example_gen"]}, args.verbose)
     results["generation"] = stages.generation(folders["generation"], folders["stepgen_trainer"], args.per_class, args.seed)
-    classifier_config = resolve(model="step", epochs=args.epochs, channels=args.channels, strides=args.strides, augment=args.augment,
-                                strategy=args.strategy, generated=str(folders["generation"] / stages.GENERATED_FEATURES), **common)
+    classifier_config = resolve(model="step", generated=str(folders["generation"] / stages.GENERATED_FEATURES), **common, **given(
+        epochs=args.epochs, channels=args.channels, strides=args.strides, augment=args.augment, strategy=args.strategy))
     results["step_aug_trainer"] = stages.trainer("Trainer (STEP+Aug)", folders["step_aug_trainer"], classifier_config,
                                                  {"examples": folders["example_gen"], "generated": folders["generation"]}, args.verbose)
     results["evaluator"] = stages.evaluator(folders["evaluator"], folders["step_aug_trainer"], folders["example_gen"], model_base_path, args.margin)
@@ -96,8 +96,7 @@ def run_pipeline(args: argparse.Namespace, beam_arguments: list[str]) -> dict:
 def main(argv=None) -> int:
     args, beam_arguments = parser().parse_known_args(argv)
     try:
-        if not args.name or "/" in args.name or ":" in args.name or args.name.startswith("."):
-            raise ValueError(f"model name {args.name!r} must be a plain folder name without '/' or ':'")
+        validate_model_name(args.name)
         results = run_pipeline(args, beam_arguments)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

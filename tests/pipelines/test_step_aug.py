@@ -110,3 +110,11 @@ def test_changing_the_classifier_epochs_reruns_only_the_stages_after_it(pipeline
     blessing = record["evaluator"]["summary"]
     assert blessing["baseline_version"] == 1
     assert list_versions(root / "serving" / "gaits") == ([1, 2] if blessing["blessed"] else [1])
+
+
+def test_bad_options_are_clear_errors(tmp_path, capsys):
+    assert step_aug.main(["--name", "a/b", "--out", str(tmp_path / "out")]) == 2
+    assert "model name 'a/b' must be a plain folder name" in capsys.readouterr().err
+    assert step_aug.main(["--name", "gaits", "--out", str(tmp_path / "out"), "--data", "mocap:somewhere"]) == 2
+    assert "unknown data spec 'mocap:somewhere'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
