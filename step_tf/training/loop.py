@@ -145,15 +145,19 @@ def fit_and_save(model: keras.Model, config: TrainConfig, run_dir: pathlib.Path,
     return training_seconds
 
 
-def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False, verbose: int | None = None) -> dict:
+def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False, verbose: int | None = None,
+          strategy=None) -> dict:
     """Trains ``config`` into ``run_dir`` and returns the metrics written to ``metrics.json``.
 
     ``resume=True`` continues the run in ``run_dir`` from its last finished epoch.
+    ``strategy``: a ``tf.distribute`` strategy of ``config.strategy``'s kind built by
+    the caller (say, MirroredStrategy over chosen devices); by default
+    ``step_tf.training.distribution.make_strategy(config.strategy)``.
     """
     if resume and config.strategy == "multiworker":
         raise ValueError(f"{run_dir}: --resume continues a run on one machine; the workers of a cluster share no backup")
     # MultiWorkerMirroredStrategy must exist before any other TensorFlow work.
-    strategy = make_strategy(config.strategy)
+    strategy = strategy or make_strategy(config.strategy)
     with worker_run_directory(run_dir, strategy) as own_run_dir:
         return _train(config, own_run_dir, resume, verbose, strategy)
 

@@ -127,16 +127,39 @@ def test_bad_strategies_are_clear_errors(monkeypatch):
         make_strategy("multiworker")
 
 
-def test_mirrored_on_this_machine_trains_what_the_default_strategy_trains(tmp_path):
-    """MirroredStrategy over this machine's devices (one CPU here: one replica) takes the strategy code path end to end."""
-    from step_tf import fit
+# Two replicas of MirroredStrategy on one machine without GPUs: the CPU split into two logical devices, which
+# must happen before TensorFlow starts, hence a fresh process.
+TWO_REPLICAS = """
+import json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from step_tf.config import TrainConfig
+from step_tf.training import loop
+config = TrainConfig.from_dict(json.loads(sys.argv[2]))
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+assert strategy.num_replicas_in_sync == 2
+loop.train(config, sys.argv[1], verbose=0, strategy=strategy)
+"""
 
-    for strategy in ("default", "mirrored"):
-        assert fit.main(["--strategy", strategy, "--run-dir", str(tmp_path / strategy), *TINY[:2], "--epochs", "1", *TINY[4:]]) == 0
-    runs = [tmp_path / strategy for strategy in ("default", "mirrored")]
-    assert json.loads((runs[1] / "config.json").read_text())["strategy"] == "mirrored"
+
+def test_two_mirrored_replicas_train_what_one_device_trains(tmp_path):
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    environment.pop("TF_CONFIG", None)
+    config = resolve(data="embedded:64", epochs=2, batch_size=16, channels=(8, 8), strides=(1, 2), temporal_kernel_size=3,
+                     augment=False, dropout_rate=0.0, strategy="mirrored")  # what TINY says
+    mirrored = subprocess.Popen([sys.executable, "-c", TWO_REPLICAS, str(tmp_path / "mirrored"), config.to_json()],
+                                env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    single = _start(tmp_path / "single", "default")
+    outputs = _wait([mirrored, single], time.monotonic() + TIMEOUT_SECONDS)
+    for process, output in zip([mirrored, single], outputs):
+        assert process.returncode == 0, output[-3000:]
+
+    runs = [tmp_path / "mirrored", tmp_path / "single"]
+    assert json.loads((runs[0] / "config.json").read_text())["strategy"] == "mirrored"
     gaits = load_gaits("embedded:64").joints
     probabilities = [keras.ops.softmax(keras.saving.load_model(run / "model.keras").predict(gaits, verbose=0)).numpy() for run in runs]
     history = [np.genfromtxt(run / "history.csv", delimiter=",", names=True) for run in runs]
+    assert len(history[0]) == 2
     np.testing.assert_allclose(history[0]["loss"], history[1]["loss"], rtol=0, atol=LOSS_TOLERANCE)
     np.testing.assert_allclose(probabilities[0], probabilities[1], rtol=0, atol=PROBABILITY_TOLERANCE)
