@@ -19,6 +19,8 @@ from step_tf.graph import STRATEGIES
 MODEL_NAMES = ("step", "baseline_step", "stgcn", "lstm", "affective_svm")
 # The STEP-Gen CVAE (``step_tf.training.generator``); "cvae_baseline" is it with lambda_c = lambda_d = 0.
 GENERATOR_NAMES = ("stepgen", "cvae_baseline")
+# tf.distribute strategies of ``step_tf.training.distribution``: one device, several GPUs, several machines (TF_CONFIG).
+DISTRIBUTION_STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 @dataclasses.dataclass
@@ -45,6 +47,7 @@ class TrainConfig:
     weight_decay_mode: str = "decoupled"  # coupled: L2 added to the gradient (as published); decoupled: AdamW
     augment: bool = True
     confusion_matrix_every: int = 5  # epochs between confusion-matrix images in TensorBoard
+    strategy: str = "default"  # see DISTRIBUTION_STRATEGIES; batch_size is the global batch over all replicas
     # STEP-Gen (paper 4.2); "cvae_baseline" ignores lambda_c and lambda_d (always 0).
     generator_channels: tuple[int, ...] = (64, 32, 32)  # encoder blocks; the decoder mirrors them (32, 64, then 3)
     generator_strides: tuple[int, ...] = (1, 2, 2)  # encoder strides (the paper gives none)
@@ -83,6 +86,10 @@ class TrainConfig:
             (0 <= self.dropout_rate < 1, f"dropout rate must be in [0, 1), got {self.dropout_rate}"),
             (len(self.split_fractions) == 3 and self.split_fractions[1] > 0,
              f"split fractions must be train,validation,test with a validation part (it picks the best epoch), got {self.split_fractions}"),
+            (self.strategy in DISTRIBUTION_STRATEGIES,
+             f"strategy must be one of {', '.join(DISTRIBUTION_STRATEGIES)}, got {self.strategy!r}"),
+            (self.strategy == "default" or self.model not in GENERATOR_NAMES,
+             f"generators train on one device; strategy {self.strategy!r} is for classifiers"),
             (self.confusion_matrix_every >= 1, f"confusion-matrix interval must be at least 1, got {self.confusion_matrix_every}"),
         ]
         for ok, message in checks:

@@ -12,6 +12,8 @@ import argparse
 import pathlib
 import sys
 
+from step_tf.serving.versions import validate_model_name
+
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.export", description=__doc__.split("\n\n")[0])
@@ -25,8 +27,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        if not args.name or "/" in args.name or ":" in args.name or args.name.startswith("."):
-            raise ValueError(f"model name {args.name!r} must be a plain folder name without '/' or ':'")
+        validate_model_name(args.name)
         from step_tf.serving.exporting import export_run  # TensorFlow loads here, after the arguments are checked
 
         metadata = export_run(args.run_dir, args.base / args.name, tflite_models=args.tflite)

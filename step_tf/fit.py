@@ -14,7 +14,7 @@ import datetime
 import pathlib
 import sys
 
-from step_tf.config import GENERATOR_NAMES, MODEL_NAMES, RECIPES, TrainConfig, resolve
+from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
 
 
@@ -45,7 +45,7 @@ def _fractions(text: str) -> tuple[float, float, float]:
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.fit", description=__doc__.split("\n\n")[0])
     arguments.add_argument("--model", choices=MODEL_NAMES + GENERATOR_NAMES, help="classifier to train (default: step); --recipe stgcn gives the original ST-GCN's architecture")
-    arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, or bvh:DIR[,LABELS.json]")
+    arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], or tfrecord:GLOB (TFRecord shards of tf.train.Example gaits)")
     arguments.add_argument("--label-names", type=_name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
     arguments.add_argument("--run-dir", type=pathlib.Path, help="run directory (default: a new folder under runs/)")
     arguments.add_argument("--recipe", choices=sorted(RECIPES), default="default", help="settings to start from; 'paper' is the paper's published recipe")
@@ -64,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--partition-strategy", choices=STRATEGIES)
     arguments.add_argument("--dropout-rate", type=float)
     arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment training gaits (rotation, scale, temporal crop)")
+    arguments.add_argument("--strategy", choices=DISTRIBUTION_STRATEGIES,
+                           help="default: one device; mirrored: every GPU here; multiworker: the cluster in TF_CONFIG (--batch-size is the global batch)")
     arguments.add_argument("--confusion-matrix-every", type=int, help="epochs between confusion-matrix images")
     generator = arguments.add_argument_group("STEP-Gen (--model stepgen or cvae_baseline)")
     generator.add_argument("--generator-channels", type=_int_list, help="channels of the encoder's ST-GCN blocks (default 64,32,32; the decoder mirrors them)")

@@ -7,7 +7,10 @@ Specs (what ``python -m step_tf.fit --data`` takes):
 * ``egait:FEATURES.h5,LABELS.h5`` -- an E-Gait features/labels pair;
 * ``bvh:DIR`` or ``bvh:DIR,LABELS.json`` -- a folder of BVH clips, labelled by a
   JSON object mapping file names to label names, or from the words of each
-  file name (``walk_angry_001.bvh`` is angry) when no map is given.
+  file name (``walk_angry_001.bvh`` is angry) when no map is given;
+* ``tfrecord:GLOB`` -- TFRecord shards of ``tf.train.Example`` gaits
+  (``step_tf.data.tfrecord``; ``python -m pipelines.step_aug`` writes them),
+  e.g. ``tfrecord:out/example_gen/examples/gaits-*.tfrecord``; gaits sorted by key.
 """
 
 from __future__ import annotations
@@ -58,4 +61,12 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             if not isinstance(labels, dict):
                 raise ValueError(f"{parts[1]}: the BVH label map must be a JSON object of file name -> label name")
         return read_bvh_folder(parts[0], labels=labels, label_names=names)
-    raise ValueError(f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5 or bvh:DIR[,LABELS.json]")
+    if kind == "tfrecord":
+        from step_tf.data.tfrecord import read_tfrecord_gaits
+
+        if not argument:
+            raise ValueError(f"data spec {spec!r}: expected tfrecord:GLOB, e.g. tfrecord:data/gaits-*.tfrecord")
+        return read_tfrecord_gaits(argument, label_names=names)
+    raise ValueError(
+        f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json] or tfrecord:GLOB"
+    )

@@ -10,6 +10,7 @@ from step_tf.layers.blocks import (
     RESIDUAL_KINDS,
     STGCNBlock,
     STGDCNBlock,
+    batch_normalization,
 )
 from step_tf.layers.graph_conv import GraphConvolution
 from step_tf.layers.temporal import TemporalConvolution, TemporalDeconvolution
@@ -23,4 +24,5 @@ __all__ = [
     "STGDCNBlock",
     "TemporalConvolution",
     "TemporalDeconvolution",
+    "batch_normalization",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from step_tf.layers import BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, STGCNBlock
+from step_tf.layers import STGCNBlock, batch_normalization
 
 
 @keras.saving.register_keras_serializable(package="step_tf")
@@ -60,7 +60,7 @@ class STGCNBackbone(keras.layers.Layer):
         self.dropout_rate = dropout_rate
         self.input_batch_norm = input_batch_norm
         self.input_normalization = (
-            keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON, name="input_bn")
+            batch_normalization("input_bn")
             if input_batch_norm
             else None
         )

@@ -20,6 +20,13 @@ from typing import Callable
 BUILDING_PREFIX = ".building-"
 
 
+def validate_model_name(name: str) -> str:
+    """``name`` if it can be a model folder (and the name a server answers to); ValueError otherwise."""
+    if not name or "/" in name or ":" in name or name.startswith("."):
+        raise ValueError(f"model name {name!r} must be a plain folder name without '/' or ':'")
+    return name
+
+
 def list_versions(base: str | os.PathLike) -> list[int]:
     """The published versions under ``base``, oldest first (``[]`` when there is none or no ``base``)."""
     base = pathlib.Path(base)

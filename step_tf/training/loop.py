@@ -12,6 +12,11 @@ A run directory holds fixed file names, so tools can find them:
 * ``logs/`` -- TensorBoard: ``train`` and ``validation`` scalars (loss,
   accuracy, learning rate) and validation confusion-matrix images;
 * ``metrics.json`` -- the best model's scores on the validation and test splits.
+
+``TrainConfig.strategy`` trains on several GPUs or machines
+(``step_tf.training.distribution``): the model is built and compiled inside the
+strategy's scope, ``batch_size`` is the global batch, and only the chief writes
+the run directory.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output, write_json
 from step_tf.models.baselines import CLASSIFIERS
 from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage
+from step_tf.training.distribution import prepare_keras_fit, make_strategy, shard_by_element, worker_run_directory
 from step_tf.training.optimizers import AdamL2
 
 LEARNING_RATE_MILESTONES = (0.5, 0.75, 0.875)  # the paper's step decay, as fractions of the epochs
@@ -139,11 +145,24 @@ def fit_and_save(model: keras.Model, config: TrainConfig, run_dir: pathlib.Path,
     return training_seconds
 
 
-def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False, verbose: int | None = None) -> dict:
+def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False, verbose: int | None = None,
+          strategy=None) -> dict:
     """Trains ``config`` into ``run_dir`` and returns the metrics written to ``metrics.json``.
 
     ``resume=True`` continues the run in ``run_dir`` from its last finished epoch.
+    ``strategy``: a ``tf.distribute`` strategy of ``config.strategy``'s kind built by
+    the caller (say, MirroredStrategy over chosen devices); by default
+    ``step_tf.training.distribution.make_strategy(config.strategy)``.
     """
+    if resume and config.strategy == "multiworker":
+        raise ValueError(f"{run_dir}: --resume continues a run on one machine; the workers of a cluster share no backup")
+    # MultiWorkerMirroredStrategy must exist before any other TensorFlow work.
+    strategy = strategy or make_strategy(config.strategy)
+    with worker_run_directory(run_dir, strategy) as own_run_dir:
+        return _train(config, own_run_dir, resume, verbose, strategy)
+
+
+def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbose: int | None, strategy) -> dict:
     run_dir = prepare_run_directory(config, run_dir, resume)
     gaits, parts = load_split(config, run_dir)
 
@@ -159,9 +178,11 @@ def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False
         )
     validation_data = gait_dataset(parts["validation"], config.batch_size)
 
-    model = build_model(config, gaits.num_classes)
-    if hasattr(model, "adapt_feature_scaling"):
-        model.adapt_feature_scaling(parts["train"].joints)
+    with strategy.scope():
+        model = build_model(config, gaits.num_classes)
+        if hasattr(model, "adapt_feature_scaling"):
+            model.adapt_feature_scaling(parts["train"].joints)
+    prepare_keras_fit(model, strategy, next(iter(validation_data)))
 
     best_path = run_dir / "best.keras"
     best_so_far = None
@@ -174,7 +195,9 @@ def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False
         *run_callbacks(config, run_dir),
         ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / "logs" / "validation"), config.confusion_matrix_every),
     ]
-    training_seconds = fit_and_save(model, config, run_dir, train_data, validation_data, callbacks, verbose)
+    training_seconds = fit_and_save(
+        model, config, run_dir, shard_by_element(train_data), shard_by_element(validation_data), callbacks, verbose
+    )
 
     best = keras.saving.load_model(best_path)
     metrics = {"model": config.model, "training_seconds": round(training_seconds, 1), "epochs": config.epochs}
