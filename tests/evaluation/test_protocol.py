@@ -2,12 +2,14 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
 from step_tf import compare
 from step_tf.config import RECIPES
 from step_tf.data.sources import load_gaits
+from step_tf.features import AffectiveFeatures
 
 TINY = ["--data", "embedded:80", "--epochs", "1", "--batch-size", "16"]
 
@@ -76,6 +78,12 @@ def test_kfold_tests_every_gait_once_with_validation_from_the_training_groups(tm
         training_subjects = {subject[key] for key in split["train"] + split["validation"]}
         assert not training_subjects & test_subjects and split["validation"]
         assert not {subject[key] for key in split["train"]} & {subject[key] for key in split["validation"]}
+    # The loop adapted the SVM's feature scaling to the fold's training gaits alone.
+    position = {key: index for index, key in enumerate(gaits.keys.tolist())}
+    training_features = np.asarray(AffectiveFeatures()(gaits.joints[[position[key] for key in splits[0]["train"]]]))
+    scaling = keras.saving.load_model(runs[0] / "best.keras").get_layer("affective_scaling")
+    np.testing.assert_allclose(np.ravel(scaling.mean), training_features.mean(axis=0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.ravel(scaling.variance), training_features.var(axis=0), rtol=1e-3, atol=1e-6)
     summary = json.loads((out_dir / "affective_svm" / "protocol.json").read_text())
     scores = [json.loads((run / "metrics.json").read_text())["test"]["accuracy"] for run in runs]
     assert summary["accuracy"]["mean"] == pytest.approx(np.mean(scores))
