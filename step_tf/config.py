@@ -30,8 +30,9 @@ class TrainConfig:
     label_names: tuple[str, ...] | None = None  # None: the data source's own names
     seed: int = 0
     split_fractions: tuple[float, float, float] = (0.7, 0.2, 0.1)
-    # Grouped k-fold (``step_tf.data.pipeline.grouped_stratified_folds``): with folds >= 2 the test split is fold
-    # ``fold`` and validation takes the share validation / (train + validation) of split_fractions from the other folds' groups.
+    # Grouped k-fold (``step_tf.data.pipeline.grouped_stratified_folds``): with folds >= 2 the test split
+    # is fold ``fold``, and validation takes validation / (train + validation) of split_fractions from
+    # the other folds' groups.
     folds: int = 0  # 0: one train/validation/test split by split_fractions
     fold: int = 0
     # Architecture (paper 4.3; kernel 75 is the public code's, 9 the ST-GCN paper's).

@@ -19,9 +19,9 @@ seeds and shared training settings, so seed ``s`` (and fold ``i``) gives every
 model the same split (the split depends on the data, the fractions, the folds
 and the seed only). Each model starts from the defaults, then the shared
 settings, then its own recipe where one exists (``step_tf.config.RECIPES``:
-``stgcn``, the original ST-GCN architecture; ``affective_svm`` and ``lstm``,
-schedules that fit them): a shared schedule sized for the deep networks would
-leave the linear SVM unconverged.
+``stgcn``, the original ST-GCN architecture; ``affective_svm``, a schedule
+that fits it): a shared schedule sized for the deep networks would leave the
+linear SVM unconverged.
 
 Layout of ``out_dir``: ``<model>/<run>/`` run directories (``seed-<s>`` or
 ``seed-<s>-fold-<i>``), ``<model>/protocol.json``, and ``comparison.json`` and
