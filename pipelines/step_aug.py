@@ -23,7 +23,7 @@ import pathlib
 import sys
 
 from step_tf.data.sources import DEFAULT_EMBEDDED_GAITS
-from step_tf.fit import _int_list, _name_list
+from step_tf.cli import int_list, name_list
 from step_tf.serving.versions import validate_model_name
 
 STAGE_FOLDERS = ("example_gen", "stepgen_trainer", "generation", "step_aug_trainer", "evaluator", "pusher")
@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--name", required=True, help="model name: the folder under --serving-base")
     arguments.add_argument("--out", type=pathlib.Path, required=True, help="the pipeline root: one folder per stage")
     arguments.add_argument("--data", default="embedded", help=f"data spec of step_tf.data.sources (default: embedded, {DEFAULT_EMBEDDED_GAITS} synthetic gaits)")
-    arguments.add_argument("--label-names", type=_name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
+    arguments.add_argument("--label-names", type=name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
     arguments.add_argument("--serving-base", type=pathlib.Path, default=pathlib.Path("saved_models"), help="where the Pusher publishes (default: saved_models)")
     arguments.add_argument("--shards", type=int, default=4, help="TFRecord shards ExampleGen writes (default 4)")
     arguments.add_argument("--seed", type=int, default=0, help="split, initialisation and generation seed (default 0)")
@@ -42,10 +42,10 @@ def parser() -> argparse.ArgumentParser:
     training.add_argument("--epochs", type=int, help="STEP+Aug epochs")
     training.add_argument("--generator-epochs", type=int, help="STEP-Gen epochs")
     training.add_argument("--batch-size", type=int)
-    training.add_argument("--channels", type=_int_list, help="STEP's ST-GCN channels, e.g. 32,64,64")
-    training.add_argument("--strides", type=_int_list, help="STEP's temporal strides, e.g. 1,2,2")
-    training.add_argument("--generator-channels", type=_int_list, help="STEP-Gen's encoder channels, e.g. 64,32,32")
-    training.add_argument("--generator-strides", type=_int_list, help="STEP-Gen's encoder strides, e.g. 1,2,2")
+    training.add_argument("--channels", type=int_list, help="STEP's ST-GCN channels, e.g. 32,64,64")
+    training.add_argument("--strides", type=int_list, help="STEP's temporal strides, e.g. 1,2,2")
+    training.add_argument("--generator-channels", type=int_list, help="STEP-Gen's encoder channels, e.g. 64,32,32")
+    training.add_argument("--generator-strides", type=int_list, help="STEP-Gen's encoder strides, e.g. 1,2,2")
     training.add_argument("--latent-dim", type=int)
     training.add_argument("--temporal-kernel-size", type=int)
     training.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment STEP's training gaits")

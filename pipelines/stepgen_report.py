@@ -32,6 +32,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from step_tf.cli import int_list  # noqa: E402
+
 
 def _history(run_dir: pathlib.Path) -> dict[str, list[float]]:
     with open(run_dir / "history.csv") as handle:
@@ -65,7 +67,7 @@ def main(argv=None) -> int:
     arguments.add_argument("--generator-epochs", type=int, default=15)
     arguments.add_argument("--classifier-epochs", type=int, default=12)
     arguments.add_argument("--per-class", type=int, default=40, help="generated gaits per class for FID and STEP+Aug")
-    arguments.add_argument("--seeds", default="0,1,2")
+    arguments.add_argument("--seeds", type=int_list, default=(0, 1, 2), help="comma-separated seeds (default 0,1,2)")
     args = arguments.parse_args(argv)
 
     import keras
@@ -91,7 +93,7 @@ def main(argv=None) -> int:
         return run_dir
 
     report = {"data": data, "generator_options": generator_options, "classifier_options": classifier_options, "accuracy": {}}
-    seeds = [int(seed) for seed in args.seeds.split(",")]
+    seeds = args.seeds
     for seed in seeds:
         seed_options = ["--seed", str(seed)]
         classifier_dir = run(f"step-seed{seed}", ["--model", "step", *classifier_options, *seed_options])

@@ -14,39 +14,16 @@ import datetime
 import pathlib
 import sys
 
+from step_tf.cli import fractions, int_list, name_list
 from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
-
-
-def _name_list(text: str) -> tuple[str, ...]:
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not names:
-        raise argparse.ArgumentTypeError("expected comma-separated label names")
-    return names
-
-
-def _fractions(text: str) -> tuple[float, float, float]:
-    try:
-        values = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 3:
-        raise argparse.ArgumentTypeError(f"expected three comma-separated fractions like 0.7,0.2,0.1, got {text!r}")
-    return values
 
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.fit", description=__doc__.split("\n\n")[0])
     arguments.add_argument("--model", choices=MODEL_NAMES + GENERATOR_NAMES, help="classifier to train (default: step); --recipe stgcn gives the original ST-GCN's architecture")
     arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], or tfrecord:GLOB (TFRecord shards of tf.train.Example gaits)")
-    arguments.add_argument("--label-names", type=_name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
+    arguments.add_argument("--label-names", type=name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
     arguments.add_argument("--run-dir", type=pathlib.Path, help="run directory (default: a new folder under runs/)")
     arguments.add_argument("--recipe", choices=sorted(RECIPES), default="default", help="settings to start from; 'paper' is the paper's published recipe")
     arguments.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last finished epoch")
@@ -57,9 +34,11 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--weight-decay", type=float)
     arguments.add_argument("--weight-decay-mode", choices=("coupled", "decoupled"), help="coupled: L2 in the gradient (as published); decoupled: AdamW")
     arguments.add_argument("--seed", type=int)
-    arguments.add_argument("--split-fractions", type=_fractions, help="train,validation,test fractions (default 0.7,0.2,0.1)")
-    arguments.add_argument("--channels", type=_int_list, help="channels of the ST-GCN blocks, e.g. 32,64,64")
-    arguments.add_argument("--strides", type=_int_list, help="temporal strides of the blocks, e.g. 1,2,2")
+    arguments.add_argument("--split-fractions", type=fractions, help="train,validation,test fractions (default 0.7,0.2,0.1)")
+    arguments.add_argument("--folds", type=int, help="grouped, stratified k-fold: the number of folds (default 0: one split by --split-fractions)")
+    arguments.add_argument("--fold", type=int, help="with --folds: the fold that is the test split (0 .. folds - 1)")
+    arguments.add_argument("--channels", type=int_list, help="channels of the ST-GCN blocks, e.g. 32,64,64")
+    arguments.add_argument("--strides", type=int_list, help="temporal strides of the blocks, e.g. 1,2,2")
     arguments.add_argument("--temporal-kernel-size", type=int, help="frames spanned by each temporal convolution (public code 75, ST-GCN 9)")
     arguments.add_argument("--partition-strategy", choices=STRATEGIES)
     arguments.add_argument("--dropout-rate", type=float)
@@ -68,8 +47,8 @@ def parser() -> argparse.ArgumentParser:
                            help="default: one device; mirrored: every GPU here; multiworker: the cluster in TF_CONFIG (--batch-size is the global batch)")
     arguments.add_argument("--confusion-matrix-every", type=int, help="epochs between confusion-matrix images")
     generator = arguments.add_argument_group("STEP-Gen (--model stepgen or cvae_baseline)")
-    generator.add_argument("--generator-channels", type=_int_list, help="channels of the encoder's ST-GCN blocks (default 64,32,32; the decoder mirrors them)")
-    generator.add_argument("--generator-strides", type=_int_list, help="temporal strides of the encoder's blocks (default 1,2,2)")
+    generator.add_argument("--generator-channels", type=int_list, help="channels of the encoder's ST-GCN blocks (default 64,32,32; the decoder mirrors them)")
+    generator.add_argument("--generator-strides", type=int_list, help="temporal strides of the encoder's blocks (default 1,2,2)")
     generator.add_argument("--latent-dim", type=int, help="dimension of the latent space (paper 32)")
     generator.add_argument("--lambda-c", type=float, help="weight of the push loss, eq. 6 (cvae_baseline: 0)")
     generator.add_argument("--lambda-d", type=float, help="weight of the pull loss, eq. 7 (cvae_baseline: 0)")

@@ -37,7 +37,7 @@ from keras import ops
 from step_tf.config import MODEL_NAMES, RECIPES
 from step_tf.features import AffectiveFeatures
 from step_tf.graph import get_layout
-from step_tf.models.classifiers import MODELS, STEP, RootCentring, _GaitClassifier
+from step_tf.models.classifiers import MODELS, STEP, ArgumentsModel, RootCentring, _GaitClassifier
 
 _ORIGINAL_STGCN = RECIPES["stgcn"]
 
@@ -74,7 +74,7 @@ class STGCN(_GaitClassifier):
 
 
 @keras.saving.register_keras_serializable(package="step_tf")
-class LSTMClassifier(keras.Model):
+class LSTMClassifier(ArgumentsModel):
     """LSTMs over joint sequences joined with the affective features. ``(N, T, V, 3) -> (N, num_classes)``.
 
     Args:
@@ -112,13 +112,6 @@ class LSTMClassifier(keras.Model):
         """The constructor arguments a ``TrainConfig`` sets (its ST-GCN options do not apply)."""
         return {"dropout_rate": config.dropout_rate}
 
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._arguments}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 @keras.saving.register_keras_serializable(package="step_tf")
 def sparse_multiclass_hinge(labels, scores):
@@ -132,7 +125,7 @@ def sparse_multiclass_hinge(labels, scores):
 
 
 @keras.saving.register_keras_serializable(package="step_tf")
-class AffectiveSVM(keras.Model):
+class AffectiveSVM(ArgumentsModel):
     """A linear multi-class SVM over the 29 standardised affective features. ``(N, T, V, 3) -> (N, num_classes)``.
 
     Args:
@@ -160,13 +153,6 @@ class AffectiveSVM(keras.Model):
     def training_loss():
         """The loss the training loop compiles this model with (instead of cross-entropy)."""
         return sparse_multiclass_hinge
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._arguments}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 BASELINES = {"stgcn": STGCN, "lstm": LSTMClassifier, "affective_svm": AffectiveSVM}

@@ -15,7 +15,8 @@ takes joints and nothing else:
   and dense ``num_classes``.
 
 Both are functional models built in ``__init__`` from their constructor
-arguments (KerasHub's habit), so ``get_config`` is the constructor's arguments.
+arguments (KerasHub's habit), so ``get_config`` is the constructor's arguments
+(``ArgumentsModel``, shared with the baselines).
 """
 
 from __future__ import annotations
@@ -47,7 +48,22 @@ class RootCentring(keras.layers.Layer):
         return {**super().get_config(), "root_index": self.root_index}
 
 
-class _GaitClassifier(keras.Model):
+class ArgumentsModel(keras.Model):
+    """A functional model built in ``__init__`` whose config is its constructor arguments.
+
+    Subclasses keep those arguments in ``self._arguments``; ``from_config``
+    rebuilds the model from them (weights are restored separately by Keras).
+    """
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, **self._arguments}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class _GaitClassifier(ArgumentsModel):
     """Shared constructor arguments and backbone wiring of the STEP classifiers."""
 
     def __init__(
@@ -89,13 +105,6 @@ class _GaitClassifier(keras.Model):
     def _head(joints, pooled, num_classes, frame_rate):
         """The layers after pooling: ``joints (N, T, V, 3)``, ``pooled (N, C)`` -> logits ``(N, num_classes)``."""
         raise NotImplementedError
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._arguments}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="step_tf")

@@ -32,7 +32,7 @@ import numpy as np
 from step_tf.config import TrainConfig
 from step_tf.data.augment import default_augmentation
 from step_tf.data.gaits import GaitSet
-from step_tf.data.pipeline import gait_dataset, grouped_stratified_split
+from step_tf.data.pipeline import Split, gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output, write_json
@@ -106,12 +106,22 @@ def prepare_run_directory(config: TrainConfig, run_dir: str | pathlib.Path, resu
     return run_dir
 
 
+def configured_split(config: TrainConfig, labels: np.ndarray, groups: np.ndarray, num_classes: int) -> Split:
+    """The split ``config`` asks for: by ``split_fractions``, or fold ``config.fold`` of a grouped k-fold."""
+    if config.folds == 0:
+        return grouped_stratified_split(labels, groups, config.split_fractions, config.seed, num_classes)
+    train_fraction, validation_fraction, _ = config.split_fractions
+    folds = grouped_stratified_folds(
+        labels, groups, config.folds, validation_fraction / (train_fraction + validation_fraction), config.seed, num_classes
+    )
+    return folds[config.fold]
+
+
 def load_split(config: TrainConfig, run_dir: pathlib.Path) -> tuple[GaitSet, dict[str, GaitSet]]:
     """Seeds Keras, loads ``config.data``, splits it and writes ``split.json``: the gaits and their splits."""
     keras.utils.set_random_seed(config.seed)
     gaits = load_gaits(config.data, config.label_names)
-    split = grouped_stratified_split(gaits.labels, gaits.groups, config.split_fractions, config.seed, gaits.num_classes)
-    parts = split.apply(gaits)
+    parts = configured_split(config, gaits.labels, gaits.groups, gaits.num_classes).apply(gaits)
     write_json(run_dir / "split.json", {name: part.keys.tolist() for name, part in parts.items()})
     return gaits, parts
 

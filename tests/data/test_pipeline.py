@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from step_tf.data import augment
 from step_tf.data.gaits import GaitSet
-from step_tf.data.pipeline import gait_dataset, grouped_stratified_split
+from step_tf.data.pipeline import gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.preprocess import rotate_about_vertical
 
 
@@ -100,3 +100,48 @@ def test_bad_augmentation_arguments():
         augment.RandomScale(1.2, 1.1)
     with pytest.raises(ValueError, match="min_fraction"):
         augment.RandomTemporalCrop(0.0)
+
+
+@pytest.mark.parametrize("num_folds", [3, 5])
+def test_folds_are_grouped_stratified_and_cover_every_gait_once(num_folds):
+    labels, groups = _imbalanced_groups(seed=1)
+    folds = grouped_stratified_folds(labels, groups, num_folds, validation_fraction=0.25, seed=2)
+    assert len(folds) == num_folds
+    tests = [fold.test for fold in folds]
+    # The test parts partition the gaits: every gait in exactly one fold.
+    np.testing.assert_array_equal(np.sort(np.concatenate(tests)), np.arange(len(labels)))
+    # No group in two folds' test parts.
+    folds_of_group = {}
+    for index, test in enumerate(tests):
+        for group in set(groups[test]):
+            folds_of_group.setdefault(group, set()).add(index)
+    assert all(len(found) == 1 for found in folds_of_group.values())
+    # Class balance: each fold's counts near 1/k of each class total, within the largest group (11 gaits).
+    totals = np.bincount(labels, minlength=4)
+    for test in tests:
+        assert np.all(np.abs(np.bincount(labels[test], minlength=4) - totals / num_folds) <= 11)
+    # Class proportions within 2 points of the whole set's (groups dealt to folds at random: 4-7 points here).
+    largest_gap = max(np.abs(np.bincount(labels[t], minlength=4) / len(t) - totals / len(labels)).max() for t in tests)
+    assert largest_gap < 0.02
+    for fold in folds:
+        # Train, validation and test partition the gaits, and no group straddles two of them.
+        np.testing.assert_array_equal(np.sort(np.concatenate([fold.train, fold.validation, fold.test])), np.arange(len(labels)))
+        parts = [set(groups[fold.train]), set(groups[fold.validation]), set(groups[fold.test])]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        share = len(fold.validation) / (len(fold.train) + len(fold.validation))
+        assert abs(share - 0.25) < 0.03
+
+
+def test_folds_are_seeded_and_refuse_bad_settings():
+    labels, groups = _imbalanced_groups()
+    first = grouped_stratified_folds(labels, groups, 4, 0.2, seed=0)
+    again = grouped_stratified_folds(labels, groups, 4, 0.2, seed=0)
+    other = grouped_stratified_folds(labels, groups, 4, 0.2, seed=1)
+    assert all(np.array_equal(a.test, b.test) for a, b in zip(first, again))
+    assert not all(np.array_equal(a.test, b.test) for a, b in zip(first, other))
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        grouped_stratified_folds(labels, groups, 1, 0.2)
+    with pytest.raises(ValueError, match="validation fraction"):
+        grouped_stratified_folds(labels, groups, 3, 1.0)
+    with pytest.raises(ValueError, match="cannot split 3 recording group"):
+        grouped_stratified_folds(np.arange(6) % 4, np.repeat(["a", "b", "c"], 2), 4, 0.2)
