@@ -30,7 +30,7 @@ import keras
 from step_tf.config import TrainConfig
 from step_tf.data.gaits import EMOTIONS, NUM_FRAMES
 from step_tf.features import MIN_FRAMES
-from step_tf.models import classifiers  # noqa: F401  registers the model classes that load_model looks up
+import step_tf.models  # noqa: F401  registers the classes that load_model looks up
 from step_tf.serving import tflite
 from step_tf.serving.signatures import ANY_FRAMES_SIGNATURE, DEFAULT_SIGNATURE, INPUT_NAME, OUTPUT_NAMES, export_saved_model
 from step_tf.serving.versions import publish

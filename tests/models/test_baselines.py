@@ -115,3 +115,18 @@ def test_the_svm_recipe_fits_as_well_as_an_independent_linear_classifier(tmp_pat
     logistic_accuracy = np.mean(np.argmax(design("test") @ weights, axis=1) == labels["test"])
     assert logistic_accuracy > 0.6  # the linear separability the synthetic set has on purpose
     assert metrics["test"]["accuracy"] >= logistic_accuracy - 0.04
+
+
+def test_a_saved_run_loads_in_a_fresh_process_after_importing_the_models_package(tmp_path):
+    # A tool that imports only step_tf.models (export, serving) must rebuild any trained run: here
+    # the SVM baseline compiled with the paper recipe's optimizer, as the training loop saves it.
+    import subprocess
+    import sys
+
+    model = build_model(resolve("affective_svm", weight_decay_mode="coupled"), num_classes=4)
+    path = tmp_path / "svm.keras"
+    model.save(path)
+    script = f"import keras, step_tf.models; print(type(keras.saving.load_model({str(path)!r})).__name__)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "AffectiveSVM"
