@@ -49,16 +49,9 @@ class _TemporalBase(keras.layers.Layer):
         self.implementation = implementation
         self.padding = (self.kernel_size - 1) // 2
 
-    def _symmetric_convolution(self, inputs, kernel, bias, stride):
-        """``inputs`` padded by ``p`` frames on both sides, convolved with ``kernel`` ``(K, 1, C_in, F)``, plus ``bias``.
-
-        ``"auto"`` takes the exact transform evaluation where it saves at least half the work.
-        """
-        frames, in_channels = inputs.shape[1], inputs.shape[-1]
-        if self.implementation == "auto" and spectral_is_faster(frames, self.kernel_size, stride, in_channels, self.filters):
-            return spectral_temporal_convolution(inputs, kernel, bias, stride)
-        padded = ops.pad(inputs, ((0, 0), (self.padding, self.padding), (0, 0), (0, 0)))
-        return ops.conv(padded, kernel, strides=(stride, 1), padding="valid") + bias
+    def _takes_transform(self, inputs, stride) -> bool:
+        """Whether ``"auto"`` evaluates this call through the exact transform (it saves at least half the work)."""
+        return self.implementation == "auto" and spectral_is_faster(inputs.shape[1], self.kernel_size, stride, inputs.shape[-1], self.filters)
 
     def get_config(self):
         config = super().get_config()
@@ -108,9 +101,9 @@ class TemporalConvolution(_TemporalBase):
         self.convolution.build(self.zero_padding.compute_output_shape(input_shape))
 
     def call(self, inputs):
-        if self.implementation == "direct":
-            return self.convolution(self.zero_padding(inputs))
-        return self._symmetric_convolution(inputs, self.convolution.kernel, self.convolution.bias, self.stride)
+        if self._takes_transform(inputs, self.stride):
+            return spectral_temporal_convolution(inputs, self.convolution.kernel, self.convolution.bias, self.stride)
+        return self.convolution(self.zero_padding(inputs))
 
     def compute_output_shape(self, input_shape):
         batch, frames, joints, _ = input_shape
@@ -171,7 +164,10 @@ class TemporalDeconvolution(_TemporalBase):
             # with the kernel flipped in time; TensorFlow's CPU kernel for the transposed form
             # (Conv2DBackpropInput) is markedly slower to train, and long kernels take the transform path.
             kernel = ops.transpose(ops.flip(self.transposed_convolution.kernel, axis=0), (0, 1, 3, 2))
-            return self._symmetric_convolution(inputs, kernel, self.bias, 1)
+            if self._takes_transform(inputs, 1):
+                return spectral_temporal_convolution(inputs, kernel, self.bias, 1)
+            padded = ops.pad(inputs, ((0, 0), (self.padding, self.padding), (0, 0), (0, 0)))
+            return ops.conv(padded, kernel, padding="valid") + self.bias
         full = self.transposed_convolution(inputs)
         return self.zero_padding(self.cropping(full)) + self.bias
 
