@@ -25,9 +25,10 @@ Encoder (paper 4.2): the gait with the one-hot label appended as channels
 over frames and joints, then two parallel dense layers (the paper's 1x1
 convolutions on a 1x1 map) for the mean and log-variance.
 
-Decoder: ``z`` joined with the one-hot label, a dense layer (the 1x1
-deconvolution) to ``decoder_channels[0]`` with BatchNorm, repeated over all T
-frames and V joints, then ST-GDCN blocks (32, 64, then 3 with no activation).
+Decoder (paper 4.2): ``z`` joined with the one-hot label, a dense layer (the
+1x1 deconvolution) to ``decoder_channels[0]`` with BatchNorm, repeated over
+all T frames and V joints, then ST-GDCN blocks (32, 64, then 3 with no
+activation). The frame-aware decoder below replaces the first two steps.
 
 Output coordinates. The decoder's 3 channels are standardised coordinates:
 the root joint's absolute position and every other joint's offset from the
@@ -46,10 +47,17 @@ short temporal kernels can only output a static, left-right symmetric pose
 except near the first and last frames (the public code escapes this only
 through its 75-tap zero-padded kernels). Frame-aware STEP-Gen averages the
 encoder's features over joints only and flattens the frames into the dense
-layers, and gives the decoder learned ``(T, V, C)`` tensors ``M`` and ``E``:
-``x = repeat(h) * M + E``, so the latent weighs frame-and-joint patterns
-(phase is a weighting of a sine and a cosine). ``frame_aware=False`` with
-``temporal_kernel_size=75`` is the paper's network.
+layers, and replaces the decoder's "1x1 deconvolution, then repeat" by one
+linear map from ``[z, c]`` to every frame and joint, ``(N, 36) -> (N, T, V, C)``
+(a 1x1 deconvolution whose kernel differs per frame and joint). A walk's
+limb swing is, to first order, a weighting of a few frame-and-joint patterns
+(phase: a sine and a cosine), which this map holds directly. Measured on the
+embedded set, the decoder alone given a gait's 32 principal components as its
+latent: with the repeat (even with learned per-frame-and-joint scales and
+offsets on it) it recovers none of the root-relative limb motion in 15
+epochs (squared error 24.5 per gait, the same as outputting the mean); with
+the linear map it reaches 2.7 (the principal components themselves: 1.5).
+``frame_aware=False`` with ``temporal_kernel_size=75`` is the paper's network.
 """
 
 from __future__ import annotations
@@ -87,9 +95,9 @@ class STEPGen(keras.Model):
         temporal_kernel_size: odd frame span of every temporal (de)convolution.
         num_frames: frames of every gait (paper 75).
         layout, strategy, max_hop: the skeleton graph (``step_tf.graph``).
-        frame_aware: keep the frame axis in the encoder and modulate the
-            decoder's repeat by learned frame-and-joint tensors (see the
-            module docstring); ``False`` is the paper's network.
+        frame_aware: keep the frame axis in the encoder and map the latent to
+            every frame and joint in the decoder (see the module docstring);
+            ``False`` is the paper's network.
         lambda_c, lambda_d: weights of the push and pull losses (0, 0: Baseline CVAE).
         kl_weight: weight of the KL term.
     """
@@ -150,9 +158,13 @@ class STEPGen(keras.Model):
         self.pool = keras.layers.GlobalAveragePooling2D(name="pool")
         self.latent_mean = keras.layers.Dense(self.latent_dim, name="latent_mean")
         self.latent_log_variance = keras.layers.Dense(self.latent_dim, name="latent_log_variance")
-        self.latent_projection = keras.layers.Dense(self.decoder_channels[0], name="latent_projection")
-        self.latent_batch_norm = keras.layers.BatchNormalization(
-            momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON, name="latent_batch_norm"
+        # The paper's 1x1 deconvolution gives one vector to repeat; the frame-aware one gives every frame and joint its own.
+        projected = self.decoder_channels[0] * (self.num_frames * self.num_joints if self.frame_aware else 1)
+        self.latent_projection = keras.layers.Dense(projected, name="latent_projection")
+        self.latent_batch_norm = (
+            None
+            if self.frame_aware
+            else keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON, name="latent_batch_norm")
         )
         self.decoder_blocks = [
             STGDCNBlock(
@@ -180,15 +192,8 @@ class STEPGen(keras.Model):
         self.latent_mean.build(pooled)
         self.latent_log_variance.build(pooled)
         self.latent_projection.build((None, self.latent_dim + self.num_classes))
-        self.latent_batch_norm.build((None, self.decoder_channels[0]))
-        self.embedding = self.modulation = None
-        if self.frame_aware:
-            shape = (frames, joints, self.decoder_channels[0])
-            self.embedding = self.add_weight(
-                shape=shape, initializer=keras.initializers.RandomNormal(stddev=0.02), name="position_embedding"
-            )
-            # Ones at first: the decoder starts as a plain repeat plus the embedding.
-            self.modulation = self.add_weight(shape=shape, initializer="ones", name="position_modulation")
+        if self.latent_batch_norm is not None:
+            self.latent_batch_norm.build((None, self.decoder_channels[0]))
         shape = (None, frames, joints, self.decoder_channels[0])
         for block in self.decoder_blocks:
             block.build(shape)
@@ -242,11 +247,12 @@ class STEPGen(keras.Model):
     def decode(self, latent, labels, training=None):
         """``f(z, c)``: latent ``(N, latent_dim)`` and labels ``(N,)`` -> gaits ``(N, T, V, 3)`` in metres."""
         hidden = self.latent_projection(ops.concatenate([latent, self._one_hot(labels)], axis=-1))
-        hidden = self.latent_batch_norm(hidden, training=training)
-        # (N, C) -> (N, T, V, C): "un-pooled" over frames and joints.
-        x = ops.broadcast_to(hidden[:, None, None, :], (ops.shape(hidden)[0], self.num_frames, self.num_joints, hidden.shape[-1]))
-        if self.embedding is not None:
-            x = x * self.modulation + self.embedding
+        shape = (ops.shape(hidden)[0], self.num_frames, self.num_joints, self.decoder_channels[0])
+        if self.frame_aware:
+            x = ops.reshape(hidden, shape)
+        else:  # (N, C) -> (N, T, V, C): "un-pooled" over frames and joints.
+            hidden = self.latent_batch_norm(hidden, training=training)
+            x = ops.broadcast_to(hidden[:, None, None, :], shape)
         for block in self.decoder_blocks:
             x = block(x, training=training)
         return self._absolute(self.output_mean + self.output_scale * x)

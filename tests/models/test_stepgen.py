@@ -139,4 +139,5 @@ def test_encoder_pooling_follows_frame_awareness(frame_aware):
     model = _model(frame_aware=frame_aware)
     # Encoder strides 1, 2 leave 6 of 12 frames; the paper's network averages them away.
     assert model.latent_mean.kernel.shape == ((6 if frame_aware else 1) * 8, 4)
-    assert (model.embedding is not None) == frame_aware and (model.modulation is not None) == frame_aware
+    # The decoder's first map: one vector to repeat (paper) or one per frame and joint.
+    assert model.latent_projection.kernel.shape == (4 + 4, (12 * 16 if frame_aware else 1) * model.decoder_channels[0])
