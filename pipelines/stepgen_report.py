@@ -9,10 +9,11 @@ For every seed, on one split (``TrainConfig.seed`` fixes split and initialisatio
 2. STEP-Gen, and for the first seed the Baseline CVAE (lambda_c = lambda_d = 0),
    trained on the same training split, so no test gait is ever seen by a generator;
 3. (first seed) FID against the held-out real gaits (validation + test, canonical
-   view) of STEP-Gen, the Baseline CVAE, a memoriser that returns training gaits,
-   and a static mean pose; the quality figures of ``step_tf.evaluation.generation``;
+   view) of STEP-Gen and the Baseline CVAE, each sampling the prior and each
+   class's aggregate posterior, of a memoriser that returns training gaits, and
+   of a static mean pose; the quality figures of ``step_tf.evaluation.generation``;
 4. STEP+Aug: STEP trained on the training split plus ``--per-class`` generated
-   gaits per class from that seed's STEP-Gen; test accuracy next to STEP's.
+   gaits per class from that seed's STEP-Gen (``--sampler``); test accuracy next to STEP's.
 
 Writes ``DIR/report.json`` and ``DIR/push_pull_losses.png``; every run directory
 (with TensorBoard logs) lies under ``DIR/runs``.
@@ -33,6 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from step_tf.cli import int_list  # noqa: E402
+from step_tf.config import SAMPLERS  # noqa: E402
 
 
 def _history(run_dir: pathlib.Path) -> dict[str, list[float]]:
@@ -68,6 +70,7 @@ def main(argv=None) -> int:
     arguments.add_argument("--classifier-epochs", type=int, default=12)
     arguments.add_argument("--per-class", type=int, default=40, help="generated gaits per class for FID and STEP+Aug")
     arguments.add_argument("--seeds", type=int_list, default=(0, 1, 2), help="comma-separated seeds (default 0,1,2)")
+    arguments.add_argument("--sampler", choices=SAMPLERS, default="aggregate", help="STEP+Aug's latent density (default aggregate)")
     args = arguments.parse_args(argv)
 
     import keras
@@ -92,14 +95,16 @@ def main(argv=None) -> int:
                 raise SystemExit(f"training {name} failed")
         return run_dir
 
-    report = {"data": data, "generator_options": generator_options, "classifier_options": classifier_options, "accuracy": {}}
+    report = {"data": data, "generator_options": generator_options, "classifier_options": classifier_options,
+              "step_aug_sampler": args.sampler, "accuracy": {}}
     seeds = args.seeds
     for seed in seeds:
         seed_options = ["--seed", str(seed)]
         classifier_dir = run(f"step-seed{seed}", ["--model", "step", *classifier_options, *seed_options])
         generator_dir = run(f"stepgen-seed{seed}", ["--model", "stepgen", *generator_options, *seed_options])
-        augmented_dir = run(f"step_aug-seed{seed}", ["--model", "step", *classifier_options, *seed_options,
-                                                     "--generated", str(generator_dir), "--generated-per-class", str(args.per_class)])
+        augmented_dir = run(f"step_aug_{args.sampler}-seed{seed}", ["--model", "step", *classifier_options, *seed_options,
+                                                                   "--generated", str(generator_dir), "--generated-per-class", str(args.per_class),
+                                                                   "--generated-sampler", args.sampler])
         report["accuracy"][seed] = {
             name: json.loads((run_dir / "metrics.json").read_text())["test"]["accuracy"]
             for name, run_dir in (("STEP", classifier_dir), ("STEP+Aug", augmented_dir))
@@ -127,9 +132,10 @@ def main(argv=None) -> int:
         memorised = train.subset(rng.choice(len(train), size=num, replace=num > len(train)))
         memorised = GaitSet(memorised.joints, memorised.labels, memorised.label_names)  # repeated picks need fresh keys
         mean_pose = np.broadcast_to(train.joints.mean(axis=(0, 1)), (num, *train.joints.shape[1:]))
+        generators = {"STEP-Gen": load_generator(generator_dir), "Baseline CVAE": load_generator(baseline_dir)}
         candidates = {
-            "STEP-Gen": generate_gait_set(*load_generator(generator_dir), args.per_class, seed=seed),
-            "Baseline CVAE": generate_gait_set(*load_generator(baseline_dir), args.per_class, seed=seed),
+            **{f"{name} ({sampler})": generate_gait_set(*generator, args.per_class, seed=seed, sampler=sampler)
+               for name, generator in generators.items() for sampler in SAMPLERS},
             "memoriser (training gaits)": memorised,
             "static mean pose": GaitSet(mean_pose.copy(), np.repeat(np.arange(gaits.num_classes), args.per_class), gaits.label_names),
             "real training gaits (reference)": train,
@@ -137,7 +143,7 @@ def main(argv=None) -> int:
         report["fid_reference"] = f"{len(held_out)} held-out real gaits (validation + test), features: STEP dense_128"
         report["fid"] = {name: frechet_distance(gait_features(extractor, generated.joints), reference) for name, generated in candidates.items()}
         report["quality"] = {name: quality_report(generated, train, held_out, classifier)
-                             for name, generated in candidates.items() if name in ("STEP-Gen", "Baseline CVAE", "memoriser (training gaits)")}
+                             for name, generated in candidates.items() if not name.startswith(("static", "real"))}
     accuracies = np.array([[values["STEP"], values["STEP+Aug"]] for values in report["accuracy"].values()])
     report["accuracy_mean"] = {"STEP": float(accuracies[:, 0].mean()), "STEP+Aug": float(accuracies[:, 1].mean())}
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -17,6 +17,8 @@ from step_tf.graph import STRATEGIES
 # Every trainable classifier (``step_tf.models.baselines.CLASSIFIERS`` maps them to classes;
 # the names live here so the CLIs can list them without importing TensorFlow).
 MODEL_NAMES = ("step", "baseline_step", "stgcn", "lstm", "affective_svm")
+# Where STEP-Gen draws latents from when it generates (step_tf.models.stepgen.STEPGen.generate).
+SAMPLERS = ("prior", "aggregate")
 # The STEP-Gen CVAE (``step_tf.training.generator``); "cvae_baseline" is it with lambda_c = lambda_d = 0.
 GENERATOR_NAMES = ("stepgen", "cvae_baseline")
 # tf.distribute strategies of ``step_tf.training.distribution``: one device, several GPUs, several machines (TF_CONFIG).
@@ -65,6 +67,7 @@ class TrainConfig:
     generated: str | None = None  # a generator run directory, or a FEATURES.h5 written by step_tf.generate
     generated_per_class: int = 0  # gaits per class; 0 takes every gait of a file (a run directory needs N > 0)
     generated_ratio: float | None = None  # fraction of training gaits drawn from generated ones; None pools them
+    generated_sampler: str = "prior"  # a generator run's latent density (step_tf.models.stepgen): prior or aggregate
 
     def validate(self) -> "TrainConfig":
         checks = [
@@ -75,6 +78,7 @@ class TrainConfig:
             (min(self.lambda_c, self.lambda_d, self.kl_weight) >= 0,
              f"lambda_c, lambda_d and the KL weight must be non-negative, got {self.lambda_c}, {self.lambda_d}, {self.kl_weight}"),
             (self.generated is None or self.model not in GENERATOR_NAMES, "generated gaits augment a classifier's training data, not a generator's"),
+            (self.generated_sampler in SAMPLERS, f"generated sampler must be one of {', '.join(SAMPLERS)}, got {self.generated_sampler!r}"),
             (self.generated_per_class >= 0, f"generated gaits per class must be non-negative, got {self.generated_per_class}"),
             (self.generated_ratio is None or 0 < self.generated_ratio < 1, f"generated ratio must be in (0, 1), got {self.generated_ratio}"),
             (self.generated is not None or (self.generated_per_class == 0 and self.generated_ratio is None),

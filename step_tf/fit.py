@@ -15,7 +15,7 @@ import pathlib
 import sys
 
 from step_tf.cli import fractions, int_list, name_list
-from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, TrainConfig, resolve
+from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, SAMPLERS, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
 
 
@@ -53,10 +53,12 @@ def parser() -> argparse.ArgumentParser:
     generator.add_argument("--lambda-c", type=float, help="weight of the push loss, eq. 6 (cvae_baseline: 0)")
     generator.add_argument("--lambda-d", type=float, help="weight of the pull loss, eq. 7 (cvae_baseline: 0)")
     generator.add_argument("--kl-weight", type=float, help="weight of the KL term")
-    generator.add_argument("--frame-aware", action=argparse.BooleanOptionalAction, help="encoder keeps the frame axis, decoder modulated by learned frame-and-joint tensors (off in the paper recipe)")
+    generator.add_argument("--frame-aware", action=argparse.BooleanOptionalAction, help="encoder keeps the frame axis, decoder maps the latent to every frame and joint (off in the paper recipe)")
     augmenting = arguments.add_argument_group("STEP+Aug: generated gaits added to the training split only")
     augmenting.add_argument("--generated", help="a generator run directory, or a FEATURES.h5 written by python -m step_tf.generate")
     augmenting.add_argument("--generated-per-class", type=int, help="generated gaits per class (a file: 0 takes all)")
+    augmenting.add_argument("--generated-sampler", choices=SAMPLERS,
+                            help="a generator run's latents: prior N(0, I) (paper, default) or aggregate (each class's fitted posterior)")
     augmenting.add_argument("--generated-ratio", type=float, help="fraction of training gaits drawn from the generated ones (default: pool them)")
     arguments.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: progress bar on a terminal, a line per epoch otherwise)")
     return arguments

@@ -1,6 +1,7 @@
 """``python -m step_tf.generate RUN --per-class N --out FILE.h5``: gaits from a trained STEP-Gen.
 
-Samples the prior of the best generator of the finished run ``RUN`` (a
+Samples the prior (or ``--sampler aggregate``: each class's aggregate
+posterior, see ``step_tf.models.stepgen``) of the best generator of the finished run ``RUN`` (a
 ``python -m step_tf.fit --model stepgen`` or ``cvae_baseline`` run directory),
 ``N`` gaits per class, deterministic for ``--seed``, and writes them as an
 E-Gait features/labels pair (keys ``00001_Angry``: a 5-digit counter and the
@@ -16,6 +17,8 @@ import argparse
 import pathlib
 import sys
 
+from step_tf.config import SAMPLERS
+
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.generate", description=__doc__.split("\n\n")[0])
@@ -24,6 +27,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--out", type=pathlib.Path, required=True, help="the features file to write (HDF5)")
     arguments.add_argument("--labels-out", type=pathlib.Path, help="the labels file (default: beside --out)")
     arguments.add_argument("--seed", type=int, default=0, help="seed of the latent samples (default 0)")
+    arguments.add_argument("--sampler", choices=SAMPLERS, default="prior",
+                           help="prior: N(0, I), the paper (default); aggregate: each class's aggregate posterior over the training gaits")
     return arguments
 
 
@@ -40,7 +45,7 @@ def main(argv=None) -> int:
         if labels_out.resolve() == args.out.resolve():
             raise ValueError(f"{args.out}: the labels file would overwrite the features file; give --labels-out")
         generator, label_names = load_generator(args.run)
-        gait_set = generate_gait_set(generator, label_names, args.per_class, seed=args.seed)
+        gait_set = generate_gait_set(generator, label_names, args.per_class, seed=args.seed, sampler=args.sampler)
         write_egait(gait_set, args.out, labels_out)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -21,7 +21,9 @@ def generator_run(tmp_path_factory):
     """A finished generator run made by hand: a small STEP-Gen in best.keras and its metrics.json."""
     run_dir = tmp_path_factory.mktemp("run")
     model = STEPGen(latent_dim=4, encoder_channels=(8,), encoder_strides=(1,), decoder_channels=(8,), temporal_kernel_size=3, num_frames=10)
-    model.adapt(np.random.default_rng(0).standard_normal((6, 10, 16, 3)).astype(np.float32))
+    joints = np.random.default_rng(0).standard_normal((6, 10, 16, 3)).astype(np.float32)
+    model.adapt(joints)
+    model.fit_latent_density(joints, np.array([0, 1, 2, 3, 0, 1]))
     model.save(run_dir / "best.keras")
     (run_dir / "metrics.json").write_text(json.dumps({"model": "stepgen", "label_names": list(LABELS)}))
     return run_dir, model
@@ -43,6 +45,16 @@ def test_generate_writes_a_seeded_egait_pair(generator_run, tmp_path, capsys):
     assert generate.main([str(run_dir), "--per-class", "3", "--out", str(again), "--seed", "4"]) == 0
     np.testing.assert_array_equal(read_egait(again, tmp_path / "again_labels.h5", num_frames=10).joints, gaits.joints)
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_generate_samples_each_class_aggregate_posterior_when_asked(generator_run, tmp_path):
+    run_dir, model = generator_run
+    out = tmp_path / "features.h5"
+    assert generate.main([str(run_dir), "--per-class", "2", "--out", str(out), "--seed", "1", "--sampler", "aggregate"]) == 0
+    joints = read_egait(out, tmp_path / "labels.h5", label_names=LABELS, num_frames=10).joints
+    labels = np.repeat(np.arange(4), 2)
+    np.testing.assert_array_equal(joints, model.generate(labels, seed=1, sampler="aggregate"))
+    assert not np.array_equal(joints, model.generate(labels, seed=1))
 
 
 @pytest.mark.parametrize(
@@ -117,14 +129,29 @@ def test_fit_trains_stepgen_and_the_baseline_with_every_loss_in_tensorboard(tmp_
             tags = set(accumulator.Tags()["tensors"])
             assert {f"epoch_{name}" for name in ("loss", "reconstruction_loss", "push_loss", "pull_loss", "kl_loss")} <= tags
         assert keras.saving.load_model(run_dir / "best.keras").lambda_c == (0.0 if model == "cvae_baseline" else 1.0)
+    # best.keras holds the class densities of its own weights on the training split.
+    from step_tf.data.sources import load_gaits
+    from step_tf.training.generator import canonical_view
+
+    gaits = load_gaits("embedded:40")
+    train = gaits.subset(np.array([gaits.keys.tolist().index(key) for key in json.loads((tmp_path / "stepgen" / "split.json").read_text())["train"]]))
+    saved = keras.saving.load_model(tmp_path / "stepgen" / "best.keras")
+    fitted = np.asarray(saved.latent_class_mean).copy()
+    saved.fit_latent_density(canonical_view(train.joints), train.labels)
+    np.testing.assert_allclose(fitted, np.asarray(saved.latent_class_mean), rtol=1e-6)
+    assert np.abs(fitted).max() > 0
     out = tmp_path / "features.h5"
-    assert generate.main([str(tmp_path / "stepgen"), "--per-class", "2", "--out", str(out)]) == 0
+    assert generate.main([str(tmp_path / "stepgen"), "--per-class", "2", "--out", str(out), "--sampler", "aggregate"]) == 0
     classifier = tmp_path / "step_aug"
     assert fit.main(["--model", "step", "--run-dir", str(classifier), "--data", "embedded:40", "--epochs", "1",
                      "--batch-size", "8", "--channels", "8", "--strides", "1", "--temporal-kernel-size", "3",
                      "--generated", str(out), "--verbose", "0"]) == 0
     split = json.loads((classifier / "split.json").read_text())
     assert not any(key.endswith(("_Angry", "_Neutral", "_Happy", "_Sad")) for keys in split.values() for key in keys)
+    assert fit.main(["--model", "step", "--run-dir", str(tmp_path / "step_aug_run"), "--data", "embedded:40", "--epochs", "1",
+                     "--batch-size", "8", "--channels", "8", "--strides", "1", "--temporal-kernel-size", "3",
+                     "--generated", str(tmp_path / "stepgen"), "--generated-per-class", "2", "--generated-sampler", "aggregate",
+                     "--verbose", "0"]) == 0
 
 
 def test_generated_gaits_appear_as_images_in_tensorboard(generator_run, tmp_path):

@@ -30,6 +30,19 @@ Decoder (paper 4.2): ``z`` joined with the one-hot label, a dense layer (the
 all T frames and V joints, then ST-GDCN blocks (32, 64, then 3 with no
 activation). The frame-aware decoder below replaces the first two steps.
 
+Generation. ``generate`` decodes ``z`` drawn from the prior (the paper), or
+from each class's *aggregate posterior* ``q(z|c) = (1/N_c) sum_i q(z|x_i, c)``
+over the training gaits of class ``c``, moment-matched by a Gaussian
+(``fit_latent_density``; the "ex-post density estimation" of Ghosh et al.,
+"From variational to deterministic autoencoders", ICLR 2020)::
+
+    m_c = mean_i mu_i        S_c = Cov_i(mu_i) + mean_i diag(sigma_i^2)        z ~ N(m_c, S_c)
+
+A VAE's posteriors need not fill the prior; decoding prior samples from the
+holes gives blurred, average gaits, while ``N(m_c, S_c)`` stays where the
+decoder was trained and keeps the class's own spread. Before
+``fit_latent_density`` every class's density is the prior.
+
 Output coordinates. The decoder's 3 channels are standardised coordinates:
 the root joint's absolute position and every other joint's offset from the
 root, each mapped to metres by fixed statistics of the training gaits
@@ -64,11 +77,13 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import scipy.linalg
 import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
 from step_tf import losses
+from step_tf.config import SAMPLERS
 from step_tf.graph import get_layout
 from step_tf.layers import BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, STGDCNBlock
 from step_tf.models.backbone import STGCNBackbone
@@ -77,6 +92,11 @@ tfd = tfp.distributions
 
 LOSS_NAMES = ("loss", "reconstruction_loss", "push_loss", "pull_loss", "kl_loss")
 _MIN_OUTPUT_SCALE = 1e-3  # metres; keeps a constant coordinate from dividing by zero
+
+
+def _stacked_identity(shape, dtype=None):
+    """``(..., D, D)`` identity matrices: an initializer for stacked Cholesky factors."""
+    return ops.broadcast_to(ops.eye(shape[-1], dtype=dtype), shape)
 
 
 @keras.saving.register_keras_serializable(package="step_tf")
@@ -201,6 +221,12 @@ class STEPGen(keras.Model):
         # Standardised decoder output -> metres; set from training gaits by adapt().
         self.output_mean = self.add_weight(shape=(frames, joints, 3), initializer="zeros", trainable=False, name="output_mean")
         self.output_scale = self.add_weight(shape=(joints, 3), initializer="ones", trainable=False, name="output_scale")
+        # Each class's latent density (set by fit_latent_density): N(0, I), the prior, until then.
+        latent = (self.num_classes, self.latent_dim)
+        self.latent_class_mean = self.add_weight(shape=latent, initializer="zeros", trainable=False, name="latent_class_mean")
+        self.latent_class_scale_tril = self.add_weight(
+            shape=(*latent, self.latent_dim), initializer=_stacked_identity, trainable=False, name="latent_class_scale_tril"
+        )
         self.built = True
 
     def adapt(self, joints: np.ndarray) -> None:
@@ -226,6 +252,48 @@ class STEPGen(keras.Model):
     def prior(self) -> tfd.MultivariateNormalDiag:
         """``p(z) = N(0, I)``: batch shape ``()``, event shape ``(latent_dim,)``."""
         return tfd.MultivariateNormalDiag(loc=tf.zeros(self.latent_dim), scale_diag=tf.ones(self.latent_dim))
+
+    def class_latent_density(self, labels) -> tfd.MultivariateNormalTriL:
+        """``N(m_c, S_c)`` for each label ``c`` (see "Generation"): batch shape ``(N,)``, event shape ``(latent_dim,)``."""
+        labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+        return tfd.MultivariateNormalTriL(
+            loc=ops.take(self.latent_class_mean, labels, axis=0),
+            scale_tril=ops.take(self.latent_class_scale_tril, labels, axis=0),
+        )
+
+    def fit_latent_density(self, joints, labels, batch_size: int = 256) -> None:
+        """Moment-matches each class's aggregate posterior over training gaits ``(N, T, V, 3)`` (see "Generation")."""
+        joints = self._check_joints(joints)
+        labels = self._check_labels(labels)
+        if len(labels) != len(joints):
+            raise ValueError(f"{len(joints)} gaits but {len(labels)} labels")
+        means, variances = [], []
+        for start in range(0, len(joints), batch_size):
+            posterior = self.encode(joints[start : start + batch_size], labels[start : start + batch_size], training=False)
+            means.append(ops.convert_to_numpy(posterior.mean()))
+            variances.append(ops.convert_to_numpy(posterior.variance()))
+        means, variances = np.concatenate(means).astype(np.float64), np.concatenate(variances).astype(np.float64)
+        class_means, scale_trils = [], []
+        for label in range(self.num_classes):
+            rows = labels == label
+            if not rows.any():
+                raise ValueError(f"no gait of class {label} to fit its latent density to")
+            centred = means[rows] - means[rows].mean(axis=0)
+            # Positive definite: the mean posterior variance is on the diagonal.
+            covariance = centred.T @ centred / rows.sum() + np.diag(variances[rows].mean(axis=0))
+            class_means.append(means[rows].mean(axis=0))
+            scale_trils.append(scipy.linalg.cholesky(covariance, lower=True))
+        self.latent_class_mean.assign(np.asarray(class_means, np.float32))
+        self.latent_class_scale_tril.assign(np.asarray(scale_trils, np.float32))
+
+    def _check_labels(self, labels) -> np.ndarray:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or (labels.size and not np.issubdtype(labels.dtype, np.integer)):
+            raise ValueError(f"labels must be a 1-D array of class ids, got shape {labels.shape} and dtype {labels.dtype}")
+        bad = np.flatnonzero((labels < 0) | (labels >= self.num_classes))
+        if bad.size:
+            raise ValueError(f"label {labels[bad[0]]} at position {bad[0]} is outside 0..{self.num_classes - 1}")
+        return labels
 
     def _one_hot(self, labels):
         return ops.one_hot(ops.cast(ops.reshape(labels, (-1,)), "int32"), self.num_classes)
@@ -329,18 +397,21 @@ class STEPGen(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def generate(self, labels, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-        """Gaits ``(N, T, V, 3)`` for class ids ``labels`` ``(N,)``, decoding ``z`` drawn from the prior.
+    def generate(self, labels, seed: int = 0, sampler: str = "prior", batch_size: int = 256) -> np.ndarray:
+        """Gaits ``(N, T, V, 3)`` for class ids ``labels`` ``(N,)``, decoding ``z`` drawn from ``sampler``.
 
-        Deterministic for ``seed``: the latents come from a stateless sampler.
+        ``"prior"``: ``N(0, I)`` (the paper); ``"aggregate"``: each label's
+        ``class_latent_density``. Deterministic for ``seed``: the latents come
+        from a stateless sampler.
         """
-        labels = np.asarray(labels)
-        if labels.ndim != 1 or (labels.size and not np.issubdtype(labels.dtype, np.integer)):
-            raise ValueError(f"labels must be a 1-D array of class ids, got shape {labels.shape} and dtype {labels.dtype}")
-        bad = np.flatnonzero((labels < 0) | (labels >= self.num_classes))
-        if bad.size:
-            raise ValueError(f"label {labels[bad[0]]} at position {bad[0]} is outside 0..{self.num_classes - 1}")
-        latent = self.prior.sample(len(labels), seed=tf.constant([seed, 0], dtype=tf.int32))
+        labels = self._check_labels(labels)
+        seed = tf.constant([seed, 0], dtype=tf.int32)
+        if sampler == "prior":
+            latent = self.prior.sample(len(labels), seed=seed)
+        elif sampler == "aggregate":
+            latent = self.class_latent_density(labels).sample(seed=seed)
+        else:
+            raise ValueError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
         gaits = [
             ops.convert_to_numpy(self.decode(latent[i : i + batch_size], labels[i : i + batch_size], training=False))
             for i in range(0, len(labels), batch_size)

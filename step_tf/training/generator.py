@@ -30,7 +30,7 @@ from step_tf.config import TrainConfig
 from step_tf.data.gaits import GaitSet, concatenate
 from step_tf.data.pipeline import gait_dataset
 from step_tf.data.preprocess import rotation_about_vertical
-from step_tf.files import write_json
+from step_tf.files import atomic_output, write_json
 from step_tf.graph import get_layout
 from step_tf.models.stepgen import STEPGen
 from step_tf.training.callbacks import BestModelCheckpoint, GeneratedGaitImages
@@ -103,6 +103,10 @@ def train_generator(config: TrainConfig, run_dir: str | pathlib.Path, resume: bo
     training_seconds = fit_and_save(model, config, run_dir, train_data, validation_data, callbacks, verbose)
 
     best = keras.saving.load_model(best_path)
+    # The aggregate sampler's class densities, from the training gaits under the kept weights.
+    best.fit_latent_density(views["train"].joints, views["train"].labels)
+    with atomic_output(best_path, suffix=".keras") as temporary:
+        best.save(temporary)
     metrics = {
         "model": config.model,
         "training_seconds": round(training_seconds, 1),
@@ -134,14 +138,14 @@ def load_generator(run_dir: str | pathlib.Path) -> tuple[STEPGen, tuple[str, ...
     return model, tuple(metrics["label_names"])
 
 
-def generate_gait_set(generator: STEPGen, label_names, per_class: int, seed: int = 0) -> GaitSet:
-    """``per_class`` gaits of every class, keys ``00001_Angry`` (a 5-digit counter and the class name)."""
+def generate_gait_set(generator: STEPGen, label_names, per_class: int, seed: int = 0, sampler: str = "prior") -> GaitSet:
+    """``per_class`` gaits of every class from ``sampler`` (``STEPGen.generate``), keys ``00001_Angry`` (counter and class)."""
     if per_class < 1:
         raise ValueError(f"gaits per class must be at least 1, got {per_class}")
     labels = np.repeat(np.arange(len(label_names), dtype=np.int32), per_class)
     keys = [f"{index + 1:05d}_{label_names[label].capitalize()}" for index, label in enumerate(labels)]
-    return GaitSet(generator.generate(labels, seed=seed), labels, tuple(label_names), keys=keys,
-                   groups=np.full(len(labels), "generated"), source=f"STEP-Gen (seed {seed})")
+    return GaitSet(generator.generate(labels, seed=seed, sampler=sampler), labels, tuple(label_names), keys=keys,
+                   groups=np.full(len(labels), "generated"), source=f"STEP-Gen ({sampler} sampler, seed {seed})")
 
 
 def labels_path_for(features_path: str | pathlib.Path) -> pathlib.Path:
@@ -168,7 +172,7 @@ def generated_gaits(config: TrainConfig, label_names) -> GaitSet:
         generator, generator_names = load_generator(source)
         if tuple(generator_names) != tuple(label_names):
             raise ValueError(f"{source}: the generator's labels {generator_names} differ from the data's {tuple(label_names)}")
-        return generate_gait_set(generator, label_names, config.generated_per_class, seed=config.seed)
+        return generate_gait_set(generator, label_names, config.generated_per_class, seed=config.seed, sampler=config.generated_sampler)
     gait_set = read_egait(source, labels_path_for(source), label_names=tuple(label_names))
     if config.generated_per_class == 0:
         return gait_set

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from step_tf.models.stepgen import STEPGen
 from tests.helpers import run_model_test
@@ -100,6 +101,46 @@ def test_generation_is_seeded_and_survives_save_and_load(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "stepgen.keras")
     assert isinstance(loaded, STEPGen) and loaded.get_config() == model.get_config()
     np.testing.assert_array_equal(loaded.generate(labels, seed=7), first)
+
+
+def test_latent_density_is_each_class_aggregate_posterior_moment_matched():
+    model = _model()
+    joints, labels = _batch(24, seed=3)
+    labels = np.arange(24, dtype=np.int32) % 4
+    unfitted = model.class_latent_density(labels[:2])
+    np.testing.assert_array_equal(np.asarray(unfitted.mean()), np.zeros((2, 4)))
+    np.testing.assert_array_equal(np.asarray(unfitted.covariance()), np.broadcast_to(np.eye(4), (2, 4, 4)))
+    model.fit_latent_density(joints, labels, batch_size=5)  # batches that split classes
+    posterior = model.encode(joints, labels)
+    means, variances = np.asarray(posterior.mean(), np.float64), np.asarray(posterior.variance(), np.float64)
+    density = model.class_latent_density(np.arange(4))
+    for label in range(4):
+        rows = labels == label
+        # The mixture's covariance: that of the component means plus the mean component covariance.
+        expected = np.cov(means[rows].T, bias=True) + np.diag(variances[rows].mean(axis=0))
+        np.testing.assert_allclose(np.asarray(density.mean())[label], means[rows].mean(axis=0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(density.covariance())[label], expected, rtol=1e-4, atol=1e-7)
+    with pytest.raises(ValueError, match="no gait of class 3"):
+        model.fit_latent_density(joints[:3], labels[:3])
+
+
+def test_aggregate_sampling_is_seeded_survives_save_and_load_and_follows_the_density(tmp_path):
+    model = _model()
+    joints, _ = _batch(16, seed=3)
+    labels = np.arange(16, dtype=np.int32) % 4
+    model.fit_latent_density(joints, labels)
+    first = model.generate(labels, seed=2, sampler="aggregate")
+    np.testing.assert_array_equal(model.generate(labels, seed=2, sampler="aggregate"), first)
+    assert not np.array_equal(model.generate(labels, seed=2), first)  # the prior is another density
+    model.save(tmp_path / "stepgen.keras")
+    np.testing.assert_array_equal(keras.saving.load_model(tmp_path / "stepgen.keras").generate(labels, seed=2, sampler="aggregate"), first)
+    # Draws of one class: their sample moments approach the fitted Gaussian's.
+    draws = np.asarray(model.class_latent_density(np.full(20000, 2)).sample(seed=tf.constant([1, 0])), np.float64)
+    density = model.class_latent_density(np.array([2]))
+    np.testing.assert_allclose(draws.mean(axis=0), np.asarray(density.mean())[0], atol=0.05)
+    np.testing.assert_allclose(np.cov(draws.T), np.asarray(density.covariance())[0], atol=0.05)
+    with pytest.raises(ValueError, match="unknown sampler 'posterior'"):
+        model.generate(labels, sampler="posterior")
 
 
 def test_generation_depends_on_the_label():
