@@ -90,16 +90,16 @@ def trainer(stage: str, output: pathlib.Path, config: TrainConfig, inputs: dict[
     return run_stage(stage, output, dataclasses.asdict(config), inputs, build)
 
 
-def generation(output: pathlib.Path, generator_run: pathlib.Path, per_class: int, seed: int) -> StageResult:
-    """``per_class`` gaits of each class from the STEP-Gen run, as ``features.h5`` and ``labels.h5``."""
+def generation(output: pathlib.Path, generator_run: pathlib.Path, per_class: int, seed: int, sampler: str = "prior") -> StageResult:
+    """``per_class`` gaits of each class from the STEP-Gen run's ``sampler``, as ``features.h5`` and ``labels.h5``."""
 
     def build(folder: pathlib.Path) -> dict:
         generator, label_names = generator_training.load_generator(generator_run)
-        gait_set = generator_training.generate_gait_set(generator, label_names, per_class, seed=seed)
+        gait_set = generator_training.generate_gait_set(generator, label_names, per_class, seed=seed, sampler=sampler)
         write_egait(gait_set, folder / GENERATED_FEATURES, folder / GENERATED_LABELS)
-        return {"gaits": len(gait_set), "per_class": per_class}
+        return {"gaits": len(gait_set), "per_class": per_class, "sampler": sampler}
 
-    return run_stage("Generation", output, {"per_class": per_class, "seed": seed}, {"generator": generator_run}, build)
+    return run_stage("Generation", output, {"per_class": per_class, "seed": seed, "sampler": sampler}, {"generator": generator_run}, build)
 
 
 def served_accuracy(model_base_path: pathlib.Path, candidate_run: pathlib.Path) -> tuple[int | None, float | None]:

@@ -24,6 +24,7 @@ import sys
 
 from step_tf.data.sources import DEFAULT_EMBEDDED_GAITS
 from step_tf.cli import int_list, name_list
+from step_tf.config import SAMPLERS
 from step_tf.serving.versions import validate_model_name
 
 STAGE_FOLDERS = ("example_gen", "stepgen_trainer", "generation", "step_aug_trainer", "evaluator", "pusher")
@@ -52,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     training.add_argument("--strategy", choices=("default", "mirrored"),
                            help="STEP+Aug's tf.distribute strategy: one device, or every GPU here (--batch-size is global)")
     arguments.add_argument("--per-class", type=int, default=100, help="generated gaits per class for STEP+Aug (default 100)")
+    arguments.add_argument("--sampler", choices=SAMPLERS, default="prior",
+                           help="STEP-Gen's latent density: prior (paper, default) or aggregate (each class's fitted posterior)")
     arguments.add_argument("--margin", type=float, default=0.01,
                            help="blessing: the candidate's test accuracy must be at least the served model's plus this (default 0.01)")
     arguments.add_argument("--no-tflite", dest="tflite", action="store_false", help="the Pusher skips the TFLite conversions")
@@ -80,7 +83,7 @@ def run_pipeline(args: argparse.Namespace, beam_arguments: list[str]) -> dict:
         generator_strides=args.generator_strides, latent_dim=args.latent_dim))
     results["stepgen_trainer"] = stages.trainer("Trainer (STEP-Gen)", folders["stepgen_trainer"], generator_config,
                                                 {"examples": folders["example_gen"]}, args.verbose)
-    results["generation"] = stages.generation(folders["generation"], folders["stepgen_trainer"], args.per_class, args.seed)
+    results["generation"] = stages.generation(folders["generation"], folders["stepgen_trainer"], args.per_class, args.seed, args.sampler)
     classifier_config = resolve(model="step", generated=str(folders["generation"] / stages.GENERATED_FEATURES), **common, **given(
         epochs=args.epochs, channels=args.channels, strides=args.strides, augment=args.augment, strategy=args.strategy))
     results["step_aug_trainer"] = stages.trainer("Trainer (STEP+Aug)", folders["step_aug_trainer"], classifier_config,
