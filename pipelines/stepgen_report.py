@@ -12,6 +12,8 @@ For every seed, on one split (``TrainConfig.seed`` fixes split and initialisatio
    view) of STEP-Gen and the Baseline CVAE, each sampling the prior and each
    class's aggregate posterior, of a memoriser that returns training gaits, and
    of a static mean pose; the quality figures of ``step_tf.evaluation.generation``;
+   and whether the decoder uses its label input (held-out gaits decoded with
+   the next class's label: how often the classifier sees that label);
 4. STEP+Aug: STEP trained on the training split plus ``--per-class`` generated
    gaits per class from that seed's STEP-Gen (``--sampler``); test accuracy next to STEP's.
 
@@ -79,7 +81,7 @@ def main(argv=None) -> int:
     from step_tf.data.gaits import GaitSet, concatenate
     from step_tf.data.sources import load_gaits
     from step_tf.evaluation.fid import frechet_distance, gait_feature_extractor, gait_features
-    from step_tf.evaluation.generation import quality_report
+    from step_tf.evaluation.generation import label_accuracy, quality_report
     from step_tf.training.generator import canonical_view, generate_gait_set, load_generator
 
     runs = args.out / "runs"
@@ -144,6 +146,13 @@ def main(argv=None) -> int:
         report["fid"] = {name: frechet_distance(gait_features(extractor, generated.joints), reference) for name, generated in candidates.items()}
         report["quality"] = {name: quality_report(generated, train, held_out, classifier)
                              for name, generated in candidates.items() if not name.startswith(("static", "real"))}
+        # Does the decoder use its label input? Held-out posterior means decoded with their own and the next class's label.
+        report["label_use"] = {}
+        for name, (generator, _) in generators.items():
+            latent = generator.encode(held_out.joints, held_out.labels).mean()
+            for title, labels in (("own label", held_out.labels), ("next class's label", (held_out.labels + 1) % gaits.num_classes)):
+                decoded = GaitSet(np.asarray(generator.decode(latent, labels, training=False)), labels, gaits.label_names)
+                report["label_use"].setdefault(name, {})[title] = label_accuracy(classifier, decoded)
     accuracies = np.array([[values["STEP"], values["STEP+Aug"]] for values in report["accuracy"].values()])
     report["accuracy_mean"] = {"STEP": float(accuracies[:, 0].mean()), "STEP+Aug": float(accuracies[:, 1].mean())}
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")

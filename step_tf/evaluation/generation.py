@@ -98,6 +98,13 @@ def quality_report(generated: GaitSet, train: GaitSet, held_out: GaitSet, classi
         },
     }
     if classifier is not None:
-        logits = np.concatenate([np.asarray(classifier(generated.joints[i : i + 256], training=False)) for i in range(0, len(generated), 256)])
-        report["label_accuracy"] = float(np.mean(np.argmax(logits, axis=-1) == generated.labels))
+        report["label_accuracy"] = label_accuracy(classifier, generated)
     return report
+
+
+def label_accuracy(classifier, generated: GaitSet, batch_size: int = 256) -> float:
+    """Fraction of ``generated`` gaits that ``classifier`` (trained on real gaits) assigns to their conditioning label."""
+    logits = np.concatenate(
+        [np.asarray(classifier(generated.joints[i : i + batch_size], training=False)) for i in range(0, len(generated), batch_size)]
+    )
+    return float(np.mean(np.argmax(logits, axis=-1) == generated.labels))
