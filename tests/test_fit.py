@@ -123,3 +123,12 @@ def test_a_used_run_directory_is_refused(tmp_path, capsys):
     (tmp_path / "run" / "something").write_text("x")
     assert fit.main(["--data", "embedded:40", "--run-dir", str(tmp_path / "run"), *SMALL]) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+def test_generators_take_their_own_recipe_where_there_is_one():
+    from step_tf.config import resolve
+
+    assert resolve(model="stepgen").epochs == 60 and resolve(model="step").epochs == 30
+    paper = resolve("paper", model="cvae_baseline")
+    assert paper.epochs == 150 and not paper.frame_aware and paper.learning_rate == resolve("paper").learning_rate
+    assert resolve("stgcn", model="stepgen").channels == resolve("stgcn").channels  # no generator version: as it is
