@@ -279,10 +279,10 @@ class STEPGen(keras.Model):
             rows = labels == label
             if not rows.any():
                 raise ValueError(f"no gait of class {label} to fit its latent density to")
-            centred = means[rows] - means[rows].mean(axis=0)
+            class_means.append(means[rows].mean(axis=0))
+            centred = means[rows] - class_means[-1]
             # Positive definite: the mean posterior variance is on the diagonal.
             covariance = centred.T @ centred / rows.sum() + np.diag(variances[rows].mean(axis=0))
-            class_means.append(means[rows].mean(axis=0))
             scale_trils.append(scipy.linalg.cholesky(covariance, lower=True))
         self.latent_class_mean.assign(np.asarray(class_means, np.float32))
         self.latent_class_scale_tril.assign(np.asarray(scale_trils, np.float32))
