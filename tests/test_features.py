@@ -86,15 +86,19 @@ def test_world_frame_and_root_centred_inputs_agree(world_gaits):
 
 
 def test_real_walks_have_plausible_gait_figures(world_gaits):
-    # Foot strikes seen by eye in the clearances of the four walks (angry, happy, sad, normal):
-    # 13 36 58 | 1 25 49 71; 4 35 66 | 19 50; 32 | 7 58; 12 44 | 28 60.
+    # Foot strikes seen by eye in the raw clearances of the four walks (angry, happy, sad, normal):
+    # 13 36 58 | 1 25 49 71; 4 35 66 | 19 50; 32 | 7 58; 12 44 | 28 60. Strikes can be found only
+    # in frames 8 .. 67 (whole smoothing windows, after the first), each within 2 frames of the eye's.
     strikes = foot_strikes(world_gaits).numpy()
-    expected = [([13, 36, 58], [1, 25, 49, 71]), ([4, 35, 66], [19, 50]), ([32], [7, 58]), ([12, 44], [28, 60])]
-    for mask, (left, right) in zip(strikes, expected):
-        assert np.flatnonzero(mask[:, 0]).tolist() == left
-        assert np.flatnonzero(mask[:, 1]).tolist() == right
+    by_eye = [([13, 36, 58], [1, 25, 49, 71]), ([4, 35, 66], [19, 50]), ([32], [7, 58]), ([12, 44], [28, 60])]
+    for mask, feet in zip(strikes, by_eye):
+        for foot, expected in enumerate(feet):
+            found = np.flatnonzero(mask[:, foot])
+            expected = [frame for frame in expected if 8 <= frame <= 67]
+            assert len(found) == len(expected) and np.all(np.abs(found - expected) <= 2), (found, expected)
+    # Cycles by eye: 23, 31 and 32 frames from repeated strikes; the sad walk's one step (32 -> 58) is half its cycle.
     cycle = features(world_gaits)[:, F["gait_cycle_time"]]
-    np.testing.assert_allclose(cycle, [115 / 5 / FPS, 93 / 3 / FPS, 51 / FPS, 64 / 2 / FPS], rtol=1e-6)
+    np.testing.assert_allclose(cycle * FPS, [23, 31, 52, 32], atol=3.0)  # 0.1 s
 
 
 # --- hand-computed cases ----------------------------------------------------------------------
@@ -126,11 +130,12 @@ def test_static_pose(offset):
     }
     expected.update({f"{kind}_{joint}": 0.0 for kind in ("speed", "acceleration", "jerk") for joint in MOVING})
     assert set(expected) == set(FEATURE_NAMES)
-    np.testing.assert_allclose(result, [expected[name] for name in FEATURE_NAMES], rtol=1e-5, atol=1e-6)
+    # atol: float32 rounding of the offset coordinates through the jerk filter's weights (up to 8e-5 m/s^3).
+    np.testing.assert_allclose(result, [expected[name] for name in FEATURE_NAMES], rtol=1e-5, atol=2e-4)
 
 
 def test_known_triangle():
-    gait = t_pose(num_frames=10)
+    gait = t_pose(num_frames=15)
     # A 3-4-5 right triangle (decimetres) with the right angle at the neck.
     gait[:, :, J["neck"]] = (0.0, 1.5, 0.0)
     gait[:, :, J["shoulder_left"]] = (0.3, 1.5, 0.0)
@@ -156,12 +161,13 @@ def test_constant_velocity():
     # The whole body drifting at constant speed in the world changes nothing relative to the root.
     gait += (frames * np.array([1 / 16, 0.0, 1 / 8]))[None, :, None, :]
     result = features(gait)[0]
-    assert result[F["speed_hand_left"]] == pytest.approx(np.linalg.norm(step) * FPS, rel=1e-6)
+    # The cubic filter is exact on a straight line; what remains is float32 rounding.
+    assert result[F["speed_hand_left"]] == pytest.approx(np.linalg.norm(step) * FPS, rel=1e-5)
     for joint in MOVING:
-        assert result[F[f"acceleration_{joint}"]] == 0.0
-        assert result[F[f"jerk_{joint}"]] == 0.0
+        assert result[F[f"acceleration_{joint}"]] == pytest.approx(0.0, abs=1e-3)
+        assert result[F[f"jerk_{joint}"]] == pytest.approx(0.0, abs=2e-2)
         if joint != "hand_left":
-            assert result[F[f"speed_{joint}"]] == 0.0
+            assert result[F[f"speed_{joint}"]] == pytest.approx(0.0, abs=1e-5)
 
 
 def test_constant_acceleration():
@@ -172,23 +178,26 @@ def test_constant_acceleration():
     gait[0, :, J["head"], 0] += frames**2 / 512
     result = features(gait)[0]
     acceleration = FPS**2 / 256
-    assert result[F["acceleration_head"]] == pytest.approx(acceleration, rel=1e-6)
-    # |x[t+1] - x[t]| f = (2t + 1) f / 512, whose mean over t = 0..T-2 is (T - 1) f / 512.
-    assert result[F["speed_head"]] == pytest.approx((num_frames - 1) * FPS / 512, rel=1e-6)
-    assert result[F["jerk_head"]] == 0.0
+    assert result[F["acceleration_head"]] == pytest.approx(acceleration, rel=1e-5)
+    # The cubic filter is exact on a parabola: x'(t) = 2 t f / 512 at the window centres t = 7 .. T - 8,
+    # whose mean is 2 * 37 f / 512.
+    assert result[F["speed_head"]] == pytest.approx(2 * 37 * FPS / 512, rel=1e-5)
+    assert result[F["jerk_head"]] == pytest.approx(0.0, abs=2e-2)
 
 
 def striding_gait(left_strikes, right_strikes, num_frames=75, swing=10):
     """A T-pose whose feet lift for ``swing`` frames before landing at the given frames.
 
-    The left foot is 0.6 m ahead of the right except at strike frames (either foot's), where it
-    is 0.3 m ahead, so the step length at the strikes (sqrt(0.2^2 + 0.3^2)) differs from the
-    fallback (sqrt(0.2^2 + 0.6^2)). The root bobs, which the clearance must ignore.
+    The left foot is 0.6 m ahead of the right except within 9 frames of each strike (either
+    foot's), where it is 0.3 m ahead (wider than the smoothing window around a strike found
+    within 2 frames), so the step length at the strikes (sqrt(0.2^2 + 0.3^2))
+    differs from the fallback (sqrt(0.2^2 + 0.6^2)). The root bobs, which the clearance must ignore.
     """
     gait = t_pose(num_frames)
     frames = np.arange(num_frames)
     gait[0, :, J["foot_left"], 2] = 0.6
-    gait[0, left_strikes + right_strikes, J["foot_left"], 2] = 0.3
+    for strike in left_strikes + right_strikes:
+        gait[0, max(strike - 9, 0) : strike + 10, J["foot_left"], 2] = 0.3
     for foot, strikes in (("foot_left", left_strikes), ("foot_right", right_strikes)):
         for strike in strikes:
             lifted = np.arange(max(0, strike - swing), strike)
@@ -197,43 +206,69 @@ def striding_gait(left_strikes, right_strikes, num_frames=75, swing=10):
     return gait
 
 
+def assert_strikes_near(mask, true_frames):
+    """Strikes within 2 frames of the true landings: the smoothing blurs an abrupt landing over its window."""
+    found = np.flatnonzero(mask)
+    assert len(found) == len(true_frames) and np.all(np.abs(found - true_frames) <= 2), (found, true_frames)
+
+
 def test_foot_strikes_at_known_frames():
-    gait = striding_gait([10, 40, 70], [25, 55])
+    gait = striding_gait([10, 40, 64], [25, 55])
     mask = foot_strikes(gait.astype(np.float32)).numpy()[0]
-    assert np.flatnonzero(mask[:, 0]).tolist() == [10, 40, 70]
-    assert np.flatnonzero(mask[:, 1]).tolist() == [25, 55]
+    assert_strikes_near(mask[:, 0], [10, 40, 64])
+    assert_strikes_near(mask[:, 1], [25, 55])
     result = features(gait)[0]
-    # Intervals 30, 30 (left) and 30 (right) frames.
-    assert result[F["gait_cycle_time"]] == pytest.approx(30 / FPS, rel=1e-6)
+    # True intervals 30, 24 (left) and 30 (right) frames: 28 on average, each end within 2 frames.
+    assert result[F["gait_cycle_time"]] * FPS == pytest.approx(28, abs=2)
     assert result[F["step_length"]] == pytest.approx(math.hypot(0.2, 0.3), rel=1e-6)
 
 
 def test_cycle_time_pools_both_feet_and_falls_back():
-    result = features(striding_gait([12, 40], [30, 50, 70]))[0]
-    # Left: one interval of 28 frames; right: 20 + 20. Pooled mean 68 / 3 frames.
-    assert result[F["gait_cycle_time"]] == pytest.approx(68 / 3 / FPS, rel=1e-6)
+    result = features(striding_gait([12, 40], [30, 50, 66]))[0]
+    # Left: one interval of 28 frames; right: 20 + 16. Pooled mean 64 / 3 frames.
+    assert result[F["gait_cycle_time"]] * FPS == pytest.approx(64 / 3, abs=2)
     single = features(striding_gait([20], [50]))[0]
-    assert single[F["gait_cycle_time"]] == pytest.approx(75 / FPS, rel=1e-6)
+    # One strike per foot: a step of 30 frames, half a cycle.
+    assert single[F["gait_cycle_time"]] * FPS == pytest.approx(60, abs=2)
     assert single[F["step_length"]] == pytest.approx(math.hypot(0.2, 0.3), rel=1e-6)
+    none = features(t_pose(75))[0]
+    assert none[F["gait_cycle_time"]] == pytest.approx(75 / FPS)
 
 
 def test_shallow_swing_dip_is_not_a_strike():
     gait = striding_gait([20, 50], [35, 65], swing=14)
-    # Mid-swing (frame 58, more than 5 frames from either touch-down) the right foot dips to
-    # 1 cm above the left: a local minimum, but at about 10 % of its clearance range.
+    # Mid-swing (frame 58) the right foot dips for one frame to 1 cm above the left: under the
+    # contact threshold of the raw heights, but smoothed away.
     gait[0, 58, J["foot_right"], 1] = gait[0, 58, J["foot_left"], 1] + 0.01
     mask = foot_strikes(gait.astype(np.float32)).numpy()[0]
-    assert np.flatnonzero(mask[:, 0]).tolist() == [20, 50]
-    assert np.flatnonzero(mask[:, 1]).tolist() == [35, 65]
-    lenient = foot_strikes(gait.astype(np.float32), strike_fraction=0.2).numpy()[0]
-    assert np.flatnonzero(lenient[:, 1]).tolist() == [35, 58, 65]
+    assert_strikes_near(mask[:, 0], [20, 50])
+    assert_strikes_near(mask[:, 1], [35, 65])
 
 
 def test_first_frame_is_not_a_strike():
-    # The left foot is down at frame 0 and lifts from frame 1: a minimum with no frame before it.
-    mask = foot_strikes(striding_gait([11, 41, 71], [26, 56]).astype(np.float32)).numpy()[0]
-    assert np.flatnonzero(mask[:, 0]).tolist() == [11, 41, 71]
-    assert np.flatnonzero(mask[:, 1]).tolist() == [26, 56]
+    # The left foot is down when the smoothed heights begin (frame 7): a contact under way.
+    mask = foot_strikes(striding_gait([5, 41], [26, 56]).astype(np.float32)).numpy()[0]
+    assert_strikes_near(mask[:, 0], [41])
+    assert_strikes_near(mask[:, 1], [26, 56])
+
+
+@pytest.mark.parametrize("noise", [0.003, 0.01])
+def test_features_robust_to_capture_noise(world_gaits, noise):
+    """Four real walks and the same walks plus Gaussian noise on every coordinate.
+
+    Stated tolerance: the median relative change of every feature is at most 20 %, except, at
+    1 cm, the head's speed, acceleration and jerk: the head moves only a few centimetres relative
+    to the root, so 1 cm of noise is of the order of its motion (measured 37-110 %). With raw
+    differences (before smoothing) the hand jerk changed by about 500 % at 3 mm.
+    """
+    rng = np.random.default_rng(0)
+    clean = features(world_gaits)
+    noisy = np.stack([features(world_gaits + rng.normal(0.0, noise, world_gaits.shape).astype(np.float32)) for _ in range(5)])
+    change = np.median(np.abs(noisy - clean) / np.abs(clean), axis=(0, 1))
+    exempt = {"speed_head", "acceleration_head", "jerk_head"} if noise == 0.01 else set()
+    checked = [i for i, name in enumerate(FEATURE_NAMES) if name not in exempt]
+    worst = checked[int(np.argmax(change[checked]))]
+    assert change[worst] <= 0.2, f"{FEATURE_NAMES[worst]} changed by {change[worst]:.0%}"
 
 
 # --- shapes, graph mode, Keras, TFLite --------------------------------------------------------
@@ -255,7 +290,7 @@ def test_feature_names():
 
 def test_gradient_is_finite_for_a_static_pose():
     # Zero speeds put sqrt at 0; saliency maps differentiate through the features.
-    joints = tf.constant(t_pose(10), tf.float32)
+    joints = tf.constant(t_pose(15), tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(joints)
         total = tf.reduce_sum(affective_features(joints))
@@ -267,7 +302,7 @@ def test_gradient_is_finite_for_a_static_pose():
     [
         ((2, 75, 15, 3), "16 joints"),
         ((2, 75, 16, 2), "3 coordinates"),
-        ((2, 3, 16, 3), "at least 4 frames"),
+        ((2, 14, 16, 3), "at least 15 frames"),
         ((75, 16, 3), "rank 3"),
     ],
 )

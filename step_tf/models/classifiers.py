@@ -5,6 +5,8 @@ root-centred) and return class logits ``(N, num_classes)``. Everything a client
 would otherwise have to repeat lives inside the graph, so an exported model
 takes joints and nothing else:
 
+* view normalisation (``HeadingNormalisation``): each gait is turned about the
+  vertical so that the walker faces +z, whatever the camera or capture volume;
 * per-frame root centring (the network sees joint positions relative to the root);
 * Baseline-STEP: the ST-GCN backbone, average pooling over frames and joints,
   a 1x1 convolution (a dense layer on the pooled vector) with ReLU, and a dense
@@ -48,6 +50,54 @@ class RootCentring(keras.layers.Layer):
         return {**super().get_config(), "root_index": self.root_index}
 
 
+@keras.saving.register_keras_serializable(package="step_tf")
+class HeadingNormalisation(keras.layers.Layer):
+    """Turns each gait about the vertical (y) so that its body faces +z: ``(N, T, V, 3) -> (N, T, V, 3)``.
+
+    The paper moves every gait into a common viewpoint with a similarity
+    transform (Umeyama) to one reference pose, which also rescales the body
+    and tilts it towards the reference, erasing body size, speed and trunk
+    lean, which are emotion cues. Here only the heading is normalised. With
+    ``l = <(p_left_hip - p_right_hip) + (p_left_shoulder - p_right_shoulder)>_t``
+    (the mean left-pointing body axis; its horizontal part ``(l_x, l_z)``,
+    ``|l|_h`` its length), the rotation
+
+        R = [[c, 0, s], [0, 1, 0], [-s, 0, c]],   c = l_x / |l|_h,  s = l_z / |l|_h
+
+    maps ``l`` to ``(|l|_h, l_y, 0)``: left is +x, so (y up) the walker faces +z.
+    A gait with no horizontal body axis (``|l|_h`` below 1 mm) is left as it is.
+    Rotation about the origin commutes with root centring. No trigonometry, so
+    it converts to TFLite.
+    """
+
+    def __init__(self, layout="step16", **kwargs):
+        super().__init__(**kwargs)
+        self.layout = layout
+        names = get_layout(layout).joint_names
+        missing = [name for name in ("hip_left", "hip_right", "shoulder_left", "shoulder_right") if name not in names]
+        if missing:
+            raise ValueError(f"heading normalisation needs the hips and shoulders; layout {layout!r} lacks {', '.join(missing)}")
+        self._left = [names.index("hip_left"), names.index("shoulder_left")]
+        self._right = [names.index("hip_right"), names.index("shoulder_right")]
+
+    def call(self, joints):
+        left = ops.take(joints, self._left, axis=2) - ops.take(joints, self._right, axis=2)  # (N, T, 2, 3)
+        axis = ops.mean(ops.sum(left, axis=2), axis=1)  # (N, 3)
+        length = ops.sqrt(axis[:, 0] ** 2 + axis[:, 2] ** 2)
+        turned = length > 1e-3
+        safe = ops.where(turned, length, 1.0)
+        c = ops.where(turned, axis[:, 0] / safe, 1.0)[:, None, None]  # (N, 1, 1)
+        s = ops.where(turned, axis[:, 2] / safe, 0.0)[:, None, None]
+        x, y, z = joints[..., 0], joints[..., 1], joints[..., 2]
+        return ops.stack([c * x + s * z, y, c * z - s * x], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "layout": self.layout}
+
+
 class ArgumentsModel(keras.Model):
     """A functional model built in ``__init__`` whose config is its constructor arguments.
 
@@ -78,6 +128,7 @@ class _GaitClassifier(ArgumentsModel):
         edge_importance=True,
         dropout_rate=0.0,
         frame_rate=30.0,
+        heading_normalisation=True,
         **kwargs,
     ):
         backbone_arguments = dict(
@@ -90,16 +141,24 @@ class _GaitClassifier(ArgumentsModel):
             edge_importance=edge_importance,
             dropout_rate=dropout_rate,
         )
-        arguments = dict(num_classes=num_classes, **backbone_arguments, frame_rate=frame_rate)
-        joints = keras.Input(shape=(None, get_layout(layout).num_joints, 3), name="joints")
+        arguments = dict(
+            num_classes=num_classes, **backbone_arguments, frame_rate=frame_rate, heading_normalisation=heading_normalisation
+        )
+        inputs = keras.Input(shape=(None, get_layout(layout).num_joints, 3), name="joints")
+        joints = HeadingNormalisation(layout, name="heading_normalisation")(inputs) if heading_normalisation else inputs
         centred = RootCentring(name="root_centring")(joints)
         backbone = STGCNBackbone(**backbone_arguments, name="backbone")
         # (N, T', V, C) -> (N, C): average over frames and joints.
         pooled = keras.layers.GlobalAveragePooling2D(name="pool")(backbone(centred))
         logits = self._head(joints, pooled, num_classes, frame_rate)
-        super().__init__(inputs=joints, outputs=logits, **kwargs)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
         self._arguments = arguments
         self.backbone = backbone
+
+    @classmethod
+    def from_config(cls, config):
+        # Runs saved before view normalisation existed were trained without it.
+        return cls(**{"heading_normalisation": False, **config})
 
     @staticmethod
     def _head(joints, pooled, num_classes, frame_rate):
@@ -131,7 +190,8 @@ class STEP(_GaitClassifier):
 
     def adapt_feature_scaling(self, training_joints: np.ndarray, batch_size: int = 256) -> None:
         """Sets the affective-feature standardisation from training gaits ``(N, T, V, 3)`` only."""
-        extractor = self.get_layer("affective_features")
+        # From the model's input: the features see the gaits as the model does (view-normalised).
+        extractor = keras.Model(self.inputs, self.get_layer("affective_features").output)
         features = np.concatenate(
             [ops.convert_to_numpy(extractor(training_joints[i : i + batch_size])) for i in range(0, len(training_joints), batch_size)]
         )

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from step_tf.config import TrainConfig
-from step_tf.data.augment import default_augmentation
+from step_tf.data.augment import augmented_copies, default_augmentation
 from step_tf.data.gaits import GaitSet
 from step_tf.data.pipeline import Split, gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.sources import load_gaits
@@ -88,6 +88,21 @@ def _predict(model: keras.Model, dataset) -> tuple[np.ndarray, np.ndarray]:
         predicted.append(np.argmax(model(joints, training=False), axis=-1))
         true_labels.append(labels.numpy())
     return np.concatenate(true_labels), np.concatenate(predicted)
+
+
+# Augmented draws of each training gait that the affective-feature standardisation is fitted on.
+SCALING_COPIES = 2
+
+
+def scaling_gaits(training_joints: np.ndarray, augmentation, seed: int) -> np.ndarray:
+    """The gaits to fit the affective-feature standardisation on: what the model is trained on.
+
+    With augmentation, ``SCALING_COPIES`` augmented draws of every training gait
+    (scaling changes the distances, rotation the bounding box); without, the gaits.
+    """
+    if augmentation is None:
+        return training_joints
+    return augmented_copies(training_joints, augmentation, SCALING_COPIES, seed)
 
 
 def prepare_run_directory(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool) -> pathlib.Path:
@@ -191,7 +206,7 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
     with strategy.scope():
         model = build_model(config, gaits.num_classes)
         if hasattr(model, "adapt_feature_scaling"):
-            model.adapt_feature_scaling(parts["train"].joints)
+            model.adapt_feature_scaling(scaling_gaits(parts["train"].joints, augmentation, config.seed))
     prepare_keras_fit(model, strategy, next(iter(validation_data)))
 
     best_path = run_dir / "best.keras"

@@ -8,6 +8,7 @@ from step_tf.data import augment
 from step_tf.data.gaits import GaitSet
 from step_tf.data.pipeline import gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.preprocess import rotate_about_vertical
+from step_tf.data.synthetic import generate_gaits
 
 
 def _imbalanced_groups(seed=0):
@@ -81,25 +82,34 @@ def test_rotation_matches_the_numpy_rotation_and_keeps_heights():
     np.testing.assert_allclose(rotated[..., 1], gait.numpy()[..., 1], atol=1e-6)
 
 
-def test_scale_and_temporal_crop():
+def test_scale_and_mirror():
     gait = tf.constant(np.arange(20, dtype=np.float32)[:, None, None] * np.ones((20, 16, 3), np.float32))
     scaled = augment.RandomScale(0.5, 0.5)(gait, tf.constant([0, 0], tf.int64))
     np.testing.assert_allclose(scaled.numpy(), 0.5 * gait.numpy())
-    for seed in range(10):
-        frames = augment.RandomTemporalCrop(0.5)(gait, tf.constant([seed, 1], tf.int64)).numpy()[:, 0, 0]
-        steps = np.diff(frames)
-        # A window of consecutive frames, tiled: steps are +1 except at the wraps.
-        length = np.flatnonzero(steps != 1)[0] + 1 if np.any(steps != 1) else 20
-        assert 10 <= length <= 20
-        np.testing.assert_array_equal(frames, np.resize(frames[:length], 20))
-        assert np.all(np.diff(frames[:length]) == 1)
+    walk = _gaits().joints[0]
+    mirrored = augment.RandomMirror(probability=1.0)(tf.constant(walk), tf.constant([0, 0], tf.int64)).numpy()
+    # By hand: the left hand (6) takes the right hand's (9) place with x negated, and back.
+    np.testing.assert_array_equal(mirrored[:, 6], walk[:, 9] * [-1, 1, 1])
+    np.testing.assert_array_equal(mirrored[:, 9], walk[:, 6] * [-1, 1, 1])
+    np.testing.assert_array_equal(mirrored[:, 0], walk[:, 0] * [-1, 1, 1])
+    kept = augment.RandomMirror(probability=0.0)(tf.constant(walk), tf.constant([0, 0], tf.int64)).numpy()
+    np.testing.assert_array_equal(kept, walk)
+
+
+def test_default_augmentation_makes_no_seams():
+    """Augmented walks move no faster from frame to frame than the walks themselves (a tiled crop jumps)."""
+    walks = generate_gaits(64, seed=3).joints
+    augmented = augment.augmented_copies(walks, augment.default_augmentation(), copies=2, seed=1)
+    step = lambda joints: np.linalg.norm(np.diff(joints, axis=1), axis=-1).max(axis=(1, 2))  # noqa: E731
+    # Scale is at most 1.1; rotation and mirror keep distances.
+    assert np.all(step(augmented) <= 1.1 * np.tile(step(walks), 2) + 1e-5)
 
 
 def test_bad_augmentation_arguments():
     with pytest.raises(ValueError, match="scale range"):
         augment.RandomScale(1.2, 1.1)
-    with pytest.raises(ValueError, match="min_fraction"):
-        augment.RandomTemporalCrop(0.0)
+    with pytest.raises(ValueError, match="mirror probability"):
+        augment.RandomMirror(1.5)
 
 
 @pytest.mark.parametrize("num_folds", [3, 5])

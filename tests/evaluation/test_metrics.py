@@ -47,6 +47,31 @@ def test_bootstrap_interval_matches_the_binomial_quantiles():
     assert interval["low"] == pytest.approx(0.75 - 0.0424, abs=0.008) and interval["high"] == pytest.approx(0.75 + 0.0424, abs=0.008)
 
 
+def test_group_bootstrap_counts_recordings_not_gaits():
+    # 40 recordings of 8 gaits each; the gaits of a recording are all right (20 of them) or all wrong.
+    groups = np.repeat(np.arange(40), 8)
+    true = np.zeros(320, dtype=int)
+    predicted = np.where(groups < 20, 0, 1)
+    grouped = accuracy_interval(true, predicted, num_resamples=20000, seed=2, groups=groups)
+    # The binomial quantiles of 40 independent trials at p = 0.5, not of 320.
+    low, high = stats.binom.ppf([0.025, 0.975], 40, 0.5) / 40
+    assert grouped["low"] == pytest.approx(low, abs=0.02) and grouped["high"] == pytest.approx(high, abs=0.02)
+    by_gait = accuracy_interval(true, predicted, num_resamples=20000, seed=2)
+    assert (grouped["high"] - grouped["low"]) > 2.5 * (by_gait["high"] - by_gait["low"])  # sqrt(8) = 2.8
+
+
+def test_group_bootstrap_keeps_each_class_recordings_and_balanced_accuracy():
+    # Two classes, each of 5 single-class clips of 4 windows; class 0's clips all right, class 1: 2 of 5 clips right.
+    groups = np.repeat(np.arange(10), 4)
+    true = np.where(groups < 5, 0, 1)
+    predicted = np.where((groups < 5) | (groups >= 8), true, 1 - true)
+    interval = accuracy_interval(true, predicted, num_resamples=20000, seed=0, groups=groups, statistic="balanced_accuracy")
+    # Class 0's recall is always 1; class 1's is Binomial(5, 0.4) / 5 within its own clips: quantiles 0 and 0.8.
+    low, high = (1.0 + stats.binom.ppf([0.025, 0.975], 5, 0.4) / 5) / 2
+    assert (interval["low"], interval["high"]) == pytest.approx((low, high))
+    assert "within each class" in interval["method"]
+
+
 def test_bootstrap_interval_of_a_perfect_score_is_a_point_and_bad_input_is_refused():
     interval = accuracy_interval([1, 2, 3], [1, 2, 3])
     assert interval["low"] == interval["high"] == 1.0

@@ -12,6 +12,7 @@ from PIL import Image
 
 from step_tf import evaluate, saliency
 from step_tf.config import resolve
+from step_tf.data.augment import default_augmentation
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import confusion_matrix
 from step_tf.models.classifiers import STEP
@@ -51,12 +52,13 @@ def test_the_test_split_is_touched_only_after_training(recorded_run):
     assert test_uses == [True], "the test gaits were read before the final score"
     # During training only the training and validation gaits became datasets.
     assert {keys for kind, keys, after in events if kind == "dataset" and not after} == {split["train"], split["validation"]}
-    # Affective-feature statistics came from the training gaits alone.
+    # Affective-feature statistics came from the training gaits alone, augmented as in training.
     gaits = load_gaits(DATA)
     position = {key: index for index, key in enumerate(gaits.keys.tolist())}
     train_keys = json.loads((run_dir / "split.json").read_text())["train"]
     (scaled,) = [joints for kind, joints, _ in events if kind == "feature scaling"]
-    np.testing.assert_array_equal(scaled, gaits.joints[[position[key] for key in train_keys]])
+    training = gaits.joints[[position[key] for key in train_keys]]
+    np.testing.assert_array_equal(scaled, loop.scaling_gaits(training, default_augmentation(), resolve(**TINY).seed))
 
 
 def test_best_model_is_the_best_validation_epoch(recorded_run):

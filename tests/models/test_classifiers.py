@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
+from step_tf.data.preprocess import rotate_about_vertical
+from step_tf.data.synthetic import generate_gaits
 from step_tf.features import affective_features
 from step_tf.models.backbone import STGCNBackbone
-from step_tf.models.classifiers import STEP, BaselineSTEP, RootCentring
+from step_tf.models.classifiers import STEP, BaselineSTEP, HeadingNormalisation, RootCentring
 from tests.helpers import run_layer_test, run_model_test
 
 SMALL = dict(channels=(8, 16), strides=(1, 2), temporal_kernel_size=5)
@@ -59,9 +61,39 @@ def test_step_standardises_features_with_training_statistics_only():
     training = _gaits(num_gaits=6, seed=1)
     model.adapt_feature_scaling(training)
     scaling = model.get_layer("affective_scaling")
-    features = affective_features(training).numpy()
+    # The features of the gaits as the model sees them: turned to face +z (tested below).
+    features = affective_features(HeadingNormalisation()(training)).numpy()
     np.testing.assert_allclose(np.squeeze(scaling.mean), features.mean(axis=0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(np.squeeze(scaling.variance), features.var(axis=0), rtol=1e-3, atol=1e-6)
+
+
+def test_heading_normalisation_turns_every_view_of_a_walk_to_face_forward():
+    walk = generate_gaits(8, seed=4).joints  # world frame, random headings
+    layer = HeadingNormalisation()
+    reference = layer(walk).numpy()
+    for angle in (0.3, 1.7, -2.9):
+        np.testing.assert_allclose(layer(rotate_about_vertical(walk, angle)).numpy(), reference, atol=2e-4)
+    # Known answer: the body's left (hips, shoulders) points to +x, the walker moves along +z, heights are kept.
+    left = reference[:, :, [4, 10]] - reference[:, :, [7, 13]]
+    assert np.all(left[..., 0].mean(axis=(1, 2)) > 0) and np.allclose(left[..., 2].mean(axis=(1, 2)), 0, atol=1e-5)
+    displacement = reference[:, -1, 0] - reference[:, 0, 0]
+    assert np.all(displacement[:, 2] > 0.5 * np.linalg.norm(displacement[:, [0, 2]], axis=-1))
+    np.testing.assert_allclose(reference[..., 1], walk[..., 1], atol=1e-6)
+
+
+def test_feature_scaling_is_fitted_on_what_the_model_is_trained_on():
+    from step_tf.data.augment import Compose, RandomScale
+    from step_tf.features import FEATURE_NAMES
+    from step_tf.training.loop import scaling_gaits
+
+    model = STEP(**SMALL)
+    training = _gaits(num_gaits=6, seed=1)
+    # Training on gaits scaled by 2 doubles every root distance, and so must the fitted mean.
+    model.adapt_feature_scaling(scaling_gaits(training, Compose([RandomScale(2.0, 2.0)]), seed=0))
+    mean = np.squeeze(model.get_layer("affective_scaling").mean)
+    unscaled = affective_features(HeadingNormalisation()(training)).numpy().mean(axis=0)
+    index = FEATURE_NAMES.index("distance_hand_left_root")
+    np.testing.assert_allclose(mean[index], 2.0 * unscaled[index], rtol=1e-4)
 
 
 def test_classifiers_take_any_frame_count_and_ignore_world_position():
@@ -81,6 +113,10 @@ def test_backbone_layer_checks():
 
 def test_root_centring_layer_checks():
     run_layer_test(RootCentring, dict(root_index=0), (2, 5, 16, 3), (2, 5, 16, 3), run_training_step=False)
+
+
+def test_heading_normalisation_layer_checks():
+    run_layer_test(HeadingNormalisation, dict(layout="step16"), (2, 5, 16, 3), (2, 5, 16, 3), run_training_step=False)
 
 
 def test_backbone_rejects_mismatched_arguments():
