@@ -11,7 +11,7 @@ from step_tf.data.egait import read_egait
 from step_tf.data.gaits import GaitSet
 from step_tf.graph import get_layout
 from step_tf.models.stepgen import STEPGen
-from step_tf.training.generator import augmented_training_dataset, canonical_view, labels_path_for
+from step_tf.training.generator import augmented_training_dataset, canonical_view, check_no_leak, labels_path_for
 
 LABELS = ("angry", "neutral", "happy", "sad")
 
@@ -173,3 +173,12 @@ def test_generated_gaits_appear_as_images_in_tensorboard(generator_run, tmp_path
     assert [event.step for event in images] == [1, 2]  # every second epoch, and the last
     width, height, png = tensor_util.make_ndarray(images[-1].tensor_proto)[:3]
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and int(width) >= 4 * 200 and int(height) > 100
+
+
+def test_step_aug_refuses_a_generator_trained_on_held_out_gaits(tmp_path):
+    run = tmp_path / "generator"
+    run.mkdir()
+    (run / "split.json").write_text(json.dumps({"train": ["s1_a", "s1_b"], "validation": ["s2_a"], "test": ["s3_a"]}))
+    check_no_leak(run, ["s3_a", "s4_a"])  # its test gaits were never seen: fine
+    with pytest.raises(ValueError, match=r"trained on 2 gait\(s\) this run holds out .*s1_b, s2_a"):
+        check_no_leak(run, ["s2_a", "s1_b", "s9_z"])

@@ -155,13 +155,37 @@ def labels_path_for(features_path: str | pathlib.Path) -> pathlib.Path:
     return path.with_name(name)
 
 
-def generated_gaits(config: TrainConfig, label_names) -> GaitSet:
+def check_no_leak(generator_run: pathlib.Path, held_out_keys) -> None:
+    """Refuses a generator that was trained on gaits the classifier holds out (validation or test).
+
+    STEP+Aug on gaits generated from its own test set would score its test set
+    second-hand. The generator run's ``split.json`` names its training and
+    validation gaits (the validation gaits chose its best epoch).
+    """
+    split_path = generator_run / "split.json"
+    try:
+        split = json.loads(split_path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"{split_path}: cannot read the generator's split to check it for leaks ({error})") from None
+    seen = set(split.get("train", [])) | set(split.get("validation", []))
+    overlap = sorted(seen & set(np.asarray(held_out_keys).tolist()))
+    if overlap:
+        raise ValueError(
+            f"{generator_run}: the generator was trained on {len(overlap)} gait(s) this run holds out for validation or "
+            f"test (keys {', '.join(overlap[:5])}{', ...' if len(overlap) > 5 else ''}); train the generator on this "
+            "run's training split (same --data, --seed, --folds/--fold and --split-fractions)"
+        )
+
+
+def generated_gaits(config: TrainConfig, label_names, held_out_keys=()) -> GaitSet:
     """The generated gaits ``config.generated`` names, for STEP+Aug.
 
     A generator run directory generates ``generated_per_class`` gaits per class
-    with ``config.seed``; a generated ``FEATURES.h5`` (labels beside it, see
-    ``labels_path_for``) gives its first ``generated_per_class`` gaits of each
-    class (all of them for 0).
+    with ``config.seed``, after ``check_no_leak`` against ``held_out_keys`` (the
+    classifier's validation and test keys); a generated ``FEATURES.h5`` (labels
+    beside it, see ``labels_path_for``) gives its first ``generated_per_class``
+    gaits of each class (all of them for 0), unchecked: a file does not say
+    what it was generated from.
     """
     from step_tf.data.egait import read_egait
 
@@ -169,6 +193,7 @@ def generated_gaits(config: TrainConfig, label_names) -> GaitSet:
     if source.is_dir():
         if config.generated_per_class < 1:
             raise ValueError(f"{source}: generating from a generator run needs --generated-per-class N > 0")
+        check_no_leak(source, held_out_keys)
         generator, generator_names = load_generator(source)
         if tuple(generator_names) != tuple(label_names):
             raise ValueError(f"{source}: the generator's labels {generator_names} differ from the data's {tuple(label_names)}")

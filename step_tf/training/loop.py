@@ -198,7 +198,9 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
         from step_tf.training.generator import augmented_training_dataset, generated_gaits
 
         train_data = augmented_training_dataset(
-            parts["train"], generated_gaits(config, gaits.label_names), config.batch_size,
+            parts["train"],
+            generated_gaits(config, gaits.label_names, np.concatenate([parts["validation"].keys, parts["test"].keys])),
+            config.batch_size,
             ratio=config.generated_ratio, augmentation=augmentation, seed=config.seed,
         )
     validation_data = gait_dataset(parts["validation"], config.batch_size)
