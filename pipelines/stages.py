@@ -103,42 +103,50 @@ def generation(output: pathlib.Path, generator_run: pathlib.Path, per_class: int
 
 
 def served_accuracy(model_base_path: pathlib.Path, candidate_run: pathlib.Path) -> tuple[int | None, float | None]:
-    """The newest version served under ``model_base_path`` and its accuracy on the candidate's test gaits (None, None if none)."""
+    """The newest version served under ``model_base_path`` and its accuracy on the candidate's validation gaits (None, None if none)."""
     versions = list_versions(model_base_path)
     if not versions:
         return None, None
     config, _ = load_run(candidate_run)
-    gaits = run_gaits(candidate_run, config, split="test")
+    gaits = run_gaits(candidate_run, config, split="validation")
     served = keras.saving.load_model(model_base_path / str(versions[-1]) / KERAS_FILE)
     report = classification_report(gaits.labels, predict_labels(served, gaits, config.batch_size), gaits.label_names)
     return versions[-1], report["accuracy"]
 
 
 def evaluator(output: pathlib.Path, candidate_run: pathlib.Path, examples: pathlib.Path, model_base_path: pathlib.Path, margin: float) -> StageResult:
-    """Scores the candidate on its test split and blesses it when it beats the served model by ``margin`` (accuracy)."""
+    """Blesses the candidate when it beats the served model by ``margin`` in accuracy on the validation split.
+
+    The decision is a choice, so it is made on validation gaits; the test split is
+    scored once for the report (``evaluation-test.json``) and decides nothing.
+    """
 
     def build(folder: pathlib.Path) -> dict:
-        report = evaluate_run(candidate_run, split="test", out_dir=folder)
+        validation = evaluate_run(candidate_run, split="validation", out_dir=folder)
+        test = evaluate_run(candidate_run, split="test", out_dir=folder)
         version, baseline = served_accuracy(model_base_path, candidate_run)
-        # Accuracies are fractions of one test split; rounding keeps 0.51 - 0.50 from missing a margin of 0.01.
-        blessed = baseline is None or round(report["accuracy"] - baseline, 9) >= margin
+        # Accuracies are fractions of one split; rounding keeps 0.51 - 0.50 from missing a margin of 0.01.
+        blessed = baseline is None or round(validation["accuracy"] - baseline, 9) >= margin
         blessing = {
             "blessed": blessed,
-            "metric": "accuracy",
-            "candidate": report["accuracy"],
+            "metric": "validation accuracy",
+            "candidate": validation["accuracy"],
             "baseline": baseline,
             "baseline_version": version,
             "margin": margin,
-            "test_gaits": report["num_gaits"],
+            "validation_gaits": validation["num_gaits"],
+            "test_accuracy": test["accuracy"],
+            "test_gaits": test["num_gaits"],
             "reason": "no model is served yet" if baseline is None else
-                      f"candidate {report['accuracy']:.4f} {'>=' if blessed else '<'} served version {version} {baseline:.4f} + margin {margin}",
+                      f"candidate {validation['accuracy']:.4f} {'>=' if blessed else '<'} served version {version} "
+                      f"{baseline:.4f} + margin {margin} (validation accuracy)",
         }
         write_json(folder / BLESSING_FILE, blessing)
         if blessed:
             (folder / BLESSED_MARKER).touch()
         return blessing
 
-    parameters = {"margin": margin, "metric": "accuracy", "model_base_path": str(pathlib.Path(model_base_path).resolve())}
+    parameters = {"margin": margin, "metric": "validation accuracy", "model_base_path": str(pathlib.Path(model_base_path).resolve())}
     return run_stage("Evaluator", output, parameters, {"model": candidate_run, "examples": examples}, build)
 
 

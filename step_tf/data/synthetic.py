@@ -326,7 +326,9 @@ def _pelvis_height(parameters: dict[str, np.ndarray]) -> np.ndarray:
     return highest.min(axis=1)
 
 
-def render_gaits(parameters: dict[str, np.ndarray], num_frames: int, frame_rate: float, rng: np.random.Generator) -> np.ndarray:
+def render_gaits(
+    parameters: dict[str, np.ndarray], num_frames: int, frame_rate: float, rng: np.random.Generator, noise_sd: float = NOISE_SD
+) -> np.ndarray:
     """World-frame joints ``(N, T, 16, 3)`` float32 of the walks that ``parameters`` describe."""
     p = {name: value[:, None] for name, value in parameters.items()}  # (N, 1): broadcast over frames
     num_gaits = len(parameters["label"])
@@ -382,7 +384,7 @@ def render_gaits(parameters: dict[str, np.ndarray], num_frames: int, frame_rate:
     world = np.einsum("ntvc,ndc->ntvd", joints, rotations)
     world[..., 0] += p["start_x"][..., None]
     world[..., 2] += p["start_z"][..., None]
-    world += rng.normal(0.0, NOISE_SD, world.shape)
+    world += rng.normal(0.0, noise_sd, world.shape)
     return world.astype(np.float32)
 
 
@@ -405,6 +407,7 @@ def generate_gaits(
     num_frames: int = NUM_FRAMES,
     frame_rate: float = FRAME_RATE,
     num_subjects: int | None = None,
+    noise_sd: float = NOISE_SD,
 ) -> GaitSet:
     """Synthetic emotion-styled walks as a ``GaitSet`` (joints ``(N, T, 16, 3)``, metres, y up).
 
@@ -412,7 +415,8 @@ def generate_gaits(
     emotion of ``EMOTIONS`` (angry, neutral, happy, sad); class counts are
     proportional to them. ``num_subjects`` (default ``num_gaits / 8``) walkers
     share the gaits, each walking several emotions; ``groups`` name them.
-    Deterministic for a ``seed``.
+    Deterministic for a ``seed``; ``noise_sd`` (metres) is the observation noise,
+    and the same seed with ``noise_sd=0`` gives the same walks without it.
     """
     if not isinstance(num_frames, (int, np.integer)) or num_frames < 2:
         raise ValueError(f"num_frames must be an integer of at least 2, got {num_frames!r}")
@@ -421,7 +425,7 @@ def generate_gaits(
     parameter_rng, noise_rng = np.random.default_rng(seed).spawn(2)
     parameters = sample_parameters(parameter_rng, num_gaits, class_weights, num_subjects)
     return GaitSet(
-        joints=render_gaits(parameters, num_frames, frame_rate, noise_rng),
+        joints=render_gaits(parameters, num_frames, frame_rate, noise_rng, noise_sd),
         labels=parameters["label"],
         label_names=EMOTIONS,
         groups=np.array([f"subject_{subject:04d}" for subject in parameters["subject"]]),

@@ -46,9 +46,13 @@ def test_the_pipeline_writes_every_artifact_and_pushes_the_first_model(pipeline_
     assert splits[0] == splits[1]  # one split: the generator never saw a test gait
 
     blessing = json.loads((out / "evaluator" / stages.BLESSING_FILE).read_text())
+    validation = json.loads((out / "evaluator" / "evaluation-validation.json").read_text())
     evaluation = json.loads((out / "evaluator" / "evaluation-test.json").read_text())
     assert blessing["blessed"] and blessing["baseline"] is None and (out / "evaluator" / stages.BLESSED_MARKER).is_file()
-    assert blessing["candidate"] == evaluation["accuracy"] and evaluation["num_gaits"] == len(splits[1]["test"])
+    # Chosen on validation, reported on test.
+    assert blessing["metric"] == "validation accuracy" and blessing["candidate"] == validation["accuracy"]
+    assert validation["num_gaits"] == len(splits[1]["validation"])
+    assert blessing["test_accuracy"] == evaluation["accuracy"] and evaluation["num_gaits"] == len(splits[1]["test"])
     assert list_versions(root / "serving" / "gaits") == [1]
     assert json.loads((out / "pusher" / stages.PUSHED_FILE).read_text()) == {"pushed": True, "version": 1, "path": str(root / "serving" / "gaits" / "1")}
 
@@ -84,7 +88,8 @@ def test_a_worse_candidate_is_not_blessed_or_pushed(pipeline_run, tmp_path):
     candidate = tmp_path / "worse_run"
     shutil.copytree(out / "step_aug_trainer", candidate)
     config, _ = load_run(candidate)
-    _always_wrong_model(run_gaits(candidate, config, split="test")).save(candidate / "best.keras")
+    # Wrong on every validation gait: the blessing must see that, whatever it scores on test.
+    _always_wrong_model(run_gaits(candidate, config, split="validation")).save(candidate / "best.keras")
 
     versions = list_versions(serving)
     margin = 0.01
