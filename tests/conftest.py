@@ -9,6 +9,7 @@ import pytest
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = REPOSITORY.parent / "shared" / "fixtures"
+BANDAI_WALKS = REPOSITORY.parent / "shared" / "data" / "bandai-namco-ds1-walks"
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,11 @@ def fixtures_dir() -> pathlib.Path:
             "(the project's ../shared folder holds real motion-capture clips the tests read)"
         )
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def bandai_dir() -> pathlib.Path:
+    """``../shared/data/bandai-namco-ds1-walks``: the 75 Bandai-Namco walking clips (CC BY-NC 4.0)."""
+    if not (BANDAI_WALKS / "README.md").is_file():
+        pytest.fail(f"the Bandai-Namco walks are missing: expected {BANDAI_WALKS} beside the repository")
+    return BANDAI_WALKS

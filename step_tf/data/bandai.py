@@ -72,12 +72,11 @@ def read_bandai_walks(
     wanted = {LABEL_ALIASES.get(style, style) for style in EMOTION_STYLES}
     if not wanted <= set(label_names):
         raise ValueError(f"bandai data needs the label names {', '.join(sorted(wanted))}, got {', '.join(label_names)}")
-    gait_sets = [
-        read_bvh_gaits(path, LABEL_ALIASES.get(style, style), label_names=label_names, stride=stride)
-        for path in clip_paths(directory, EMOTION_STYLES)
-        for style in [_CLIP_NAME.match(path.stem)["style"]]
-    ]
-    return concatenate(gait_sets, source=str(directory))
+    gait_sets = []
+    for path in clip_paths(directory, EMOTION_STYLES):
+        style = _CLIP_NAME.match(path.stem)["style"]
+        gait_sets.append(read_bvh_gaits(path, LABEL_ALIASES.get(style, style), label_names=label_names, stride=stride))
+    return concatenate(gait_sets, source=f"bandai:{directory}")
 
 
 def read_bandai_other_styles(directory: str | os.PathLike, stride: int = DEFAULT_STRIDE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

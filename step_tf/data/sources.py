@@ -8,6 +8,10 @@ Specs (what ``python -m step_tf.fit --data`` takes):
 * ``bvh:DIR`` or ``bvh:DIR,LABELS.json`` -- a folder of BVH clips, labelled by a
   JSON object mapping file names to label names, or from the words of each
   file name (``walk_angry_001.bvh`` is angry) when no map is given;
+* ``bandai:DIR`` -- the forward walks of the Bandai-Namco Research Motion
+  dataset-1 (angry, normal as neutral, happy, sad; ``step_tf.data.bandai``) in the
+  folder of BVH files a user downloaded, 75-frame windows every 15 frames, grouped
+  by clip; ``bandai:DIR,STRIDE`` sets the window stride;
 * ``tfrecord:GLOB`` -- TFRecord shards of ``tf.train.Example`` gaits
   (``step_tf.data.tfrecord``; ``python -m pipelines.step_aug`` writes them),
   e.g. ``tfrecord:out/example_gen/examples/gaits-*.tfrecord``; gaits sorted by key.
@@ -61,6 +65,17 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             if not isinstance(labels, dict):
                 raise ValueError(f"{parts[1]}: the BVH label map must be a JSON object of file name -> label name")
         return read_bvh_folder(parts[0], labels=labels, label_names=names)
+    if kind == "bandai":
+        from step_tf.data.bandai import DEFAULT_STRIDE, read_bandai_walks
+
+        parts = [p for p in argument.split(",") if p]
+        try:
+            stride = int(parts[1]) if len(parts) == 2 else DEFAULT_STRIDE
+        except ValueError:
+            stride = 0
+        if len(parts) not in (1, 2) or stride < 1:
+            raise ValueError(f"data spec {spec!r}: expected bandai:DIR or bandai:DIR,STRIDE (a positive number of frames)")
+        return read_bandai_walks(parts[0], stride=stride, label_names=names)
     if kind == "tfrecord":
         from step_tf.data.tfrecord import read_tfrecord_gaits
 
@@ -68,5 +83,5 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             raise ValueError(f"data spec {spec!r}: expected tfrecord:GLOB, e.g. tfrecord:data/gaits-*.tfrecord")
         return read_tfrecord_gaits(argument, label_names=names)
     raise ValueError(
-        f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json] or tfrecord:GLOB"
+        f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], bandai:DIR[,STRIDE] or tfrecord:GLOB"
     )
