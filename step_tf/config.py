@@ -45,6 +45,10 @@ class TrainConfig:
     temporal_kernel_size: int = 9
     partition_strategy: str = "spatial"
     dropout_rate: float = 0.1
+    # Inputs of STEP and Baseline-STEP (step_tf.models.classifiers): each gait turned to face +z, and
+    # joint velocities beside the root-centred positions. The paper's network has neither.
+    heading_normalisation: bool = True
+    motion_input: bool = True
     # Optimisation.
     epochs: int = 30
     batch_size: int = 32
@@ -123,7 +127,11 @@ class TrainConfig:
     @classmethod
     def load(cls, path: pathlib.Path) -> "TrainConfig":
         try:
-            return cls.from_dict(json.loads(pathlib.Path(path).read_text()))
+            values = json.loads(pathlib.Path(path).read_text())
+            # Runs configured before these inputs existed were trained without them.
+            values.setdefault("heading_normalisation", False)
+            values.setdefault("motion_input", False)
+            return cls.from_dict(values)
         except (OSError, json.JSONDecodeError) as error:
             raise ValueError(f"{path}: cannot read the run configuration ({error})") from None
 
@@ -143,6 +151,7 @@ RECIPES = {
         strides=(1, 2, 2),
         partition_strategy="spatial",
         dropout_rate=0.0,
+        motion_input=False,
         augment=False,
     ),
     # The original ST-GCN (Yan et al. 2018), the paper's Table 1 baseline: 10 blocks.

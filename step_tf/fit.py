@@ -22,7 +22,7 @@ from step_tf.graph import STRATEGIES
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.fit", description=__doc__.split("\n\n")[0])
     arguments.add_argument("--model", choices=MODEL_NAMES + GENERATOR_NAMES, help="classifier to train (default: step); --recipe stgcn gives the original ST-GCN's architecture")
-    arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], or tfrecord:GLOB (TFRecord shards of tf.train.Example gaits)")
+    arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], bandai:DIR[,STRIDE], or tfrecord:GLOB (TFRecord shards of tf.train.Example gaits)")
     arguments.add_argument("--label-names", type=name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
     arguments.add_argument("--run-dir", type=pathlib.Path, help="run directory (default: a new folder under runs/)")
     arguments.add_argument("--recipe", choices=sorted(RECIPES), default="default", help="settings to start from; 'paper' is the paper's published recipe")
@@ -42,7 +42,11 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--temporal-kernel-size", type=int, help="frames spanned by each temporal convolution (public code 75, ST-GCN 9)")
     arguments.add_argument("--partition-strategy", choices=STRATEGIES)
     arguments.add_argument("--dropout-rate", type=float)
-    arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment training gaits (rotation, scale, temporal crop)")
+    arguments.add_argument("--heading-normalisation", action=argparse.BooleanOptionalAction,
+                           help="STEP/Baseline-STEP: turn each gait to face +z inside the model (default on)")
+    arguments.add_argument("--motion-input", action=argparse.BooleanOptionalAction,
+                           help="STEP/Baseline-STEP: joint velocities beside the positions (default on; off in the paper recipe)")
+    arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment training gaits (rotation, scale, left-right mirror)")
     arguments.add_argument("--strategy", choices=DISTRIBUTION_STRATEGIES,
                            help="default: one device; mirrored: every GPU here; multiworker: the cluster in TF_CONFIG (--batch-size is the global batch)")
     arguments.add_argument("--confusion-matrix-every", type=int, help="epochs between confusion-matrix images")

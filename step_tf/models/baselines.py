@@ -46,8 +46,9 @@ _ORIGINAL_STGCN = RECIPES["stgcn"]
 class STGCN(_GaitClassifier):
     """The original ST-GCN classifier. ``(N, T, V, 3) -> (N, num_classes)`` logits.
 
-    The constructor defaults are the original architecture; other channels,
-    strides or kernels give an ST-GCN of another size with the same head.
+    The constructor defaults are the original architecture (positions only, no
+    view normalisation); other channels, strides or kernels give an ST-GCN of
+    another size with the same head.
     """
 
     def __init__(
@@ -57,6 +58,8 @@ class STGCN(_GaitClassifier):
         strides=_ORIGINAL_STGCN["strides"],
         temporal_kernel_size=_ORIGINAL_STGCN["temporal_kernel_size"],
         dropout_rate=_ORIGINAL_STGCN["dropout_rate"],
+        heading_normalisation=False,
+        motion_input=False,
         **kwargs,
     ):
         super().__init__(
@@ -65,6 +68,8 @@ class STGCN(_GaitClassifier):
             strides=strides,
             temporal_kernel_size=temporal_kernel_size,
             dropout_rate=dropout_rate,
+            heading_normalisation=heading_normalisation,
+            motion_input=motion_input,
             **kwargs,
         )
 

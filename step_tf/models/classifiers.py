@@ -8,6 +8,9 @@ takes joints and nothing else:
 * view normalisation (``HeadingNormalisation``): each gait is turned about the
   vertical so that the walker faces +z, whatever the camera or capture volume;
 * per-frame root centring (the network sees joint positions relative to the root);
+* joint velocities (``JointVelocity``) beside the positions, so the backbone sees
+  how fast the walker moves over the ground, which root centring removes
+  (speed is the strongest emotion cue in gait; Montepare et al. 1987);
 * Baseline-STEP: the ST-GCN backbone, average pooling over frames and joints,
   a 1x1 convolution (a dense layer on the pooled vector) with ReLU, and a dense
   layer of ``num_classes`` logits;
@@ -27,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from step_tf.features import NUM_AFFECTIVE_FEATURES, AffectiveFeatures
+from step_tf.features import NUM_AFFECTIVE_FEATURES, SMOOTHING_WINDOW, AffectiveFeatures, smoothed_derivative
 from step_tf.graph import get_layout
 from step_tf.models.backbone import STGCNBackbone
 
@@ -98,6 +101,33 @@ class HeadingNormalisation(keras.layers.Layer):
         return {**super().get_config(), "layout": self.layout}
 
 
+@keras.saving.register_keras_serializable(package="step_tf")
+class JointVelocity(keras.layers.Layer):
+    """World-frame joint velocities in m/s, smoothed: ``(N, T, V, 3) -> (N, T, V, 3)``, T >= 15.
+
+    ``v[t] = D_1 p[t]``, the Savitzky-Golay first derivative of the affective
+    features (``step_tf.features.smoothed_derivative``: a cubic over 15 frames),
+    with the first and last 7 frames, where no whole window fits, set to their
+    nearest defined value. The root's velocity is the walking speed.
+    """
+
+    def __init__(self, frame_rate=30.0, **kwargs):
+        super().__init__(**kwargs)
+        self.frame_rate = float(frame_rate)
+
+    def call(self, joints):
+        velocity = smoothed_derivative(joints, 1, self.frame_rate)  # (N, T - 14, V, 3)
+        half = SMOOTHING_WINDOW // 2
+        first, last = velocity[:, :1], velocity[:, -1:]
+        return ops.concatenate([ops.repeat(first, half, axis=1), velocity, ops.repeat(last, half, axis=1)], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "frame_rate": self.frame_rate}
+
+
 class ArgumentsModel(keras.Model):
     """A functional model built in ``__init__`` whose config is its constructor arguments.
 
@@ -129,6 +159,7 @@ class _GaitClassifier(ArgumentsModel):
         dropout_rate=0.0,
         frame_rate=30.0,
         heading_normalisation=True,
+        motion_input=True,
         **kwargs,
     ):
         backbone_arguments = dict(
@@ -142,11 +173,15 @@ class _GaitClassifier(ArgumentsModel):
             dropout_rate=dropout_rate,
         )
         arguments = dict(
-            num_classes=num_classes, **backbone_arguments, frame_rate=frame_rate, heading_normalisation=heading_normalisation
+            num_classes=num_classes, **backbone_arguments, frame_rate=frame_rate,
+            heading_normalisation=heading_normalisation, motion_input=motion_input,
         )
         inputs = keras.Input(shape=(None, get_layout(layout).num_joints, 3), name="joints")
         joints = HeadingNormalisation(layout, name="heading_normalisation")(inputs) if heading_normalisation else inputs
         centred = RootCentring(name="root_centring")(joints)
+        if motion_input:  # (N, T, V, 6): positions relative to the root, then world velocities
+            velocity = JointVelocity(frame_rate, name="joint_velocity")(joints)
+            centred = keras.layers.Concatenate(name="positions_and_velocities")([centred, velocity])
         backbone = STGCNBackbone(**backbone_arguments, name="backbone")
         # (N, T', V, C) -> (N, C): average over frames and joints.
         pooled = keras.layers.GlobalAveragePooling2D(name="pool")(backbone(centred))
@@ -157,8 +192,8 @@ class _GaitClassifier(ArgumentsModel):
 
     @classmethod
     def from_config(cls, config):
-        # Runs saved before view normalisation existed were trained without it.
-        return cls(**{"heading_normalisation": False, **config})
+        # Runs saved before view normalisation and velocities existed were trained without them.
+        return cls(**{"heading_normalisation": False, "motion_input": False, **config})
 
     @staticmethod
     def _head(joints, pooled, num_classes, frame_rate):

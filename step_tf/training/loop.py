@@ -73,6 +73,8 @@ def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
             strategy=config.partition_strategy,
             dropout_rate=config.dropout_rate,
         )
+        if config.model in ("step", "baseline_step"):
+            arguments.update(heading_normalisation=config.heading_normalisation, motion_input=config.motion_input)
     model = model_class(num_classes=num_classes, **arguments)
     model.compile(
         optimizer=make_optimizer(config),
