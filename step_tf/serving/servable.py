@@ -4,7 +4,9 @@ The server and ``python -m step_tf.predict`` both go through ``Servable``, so a
 request is checked the same way wherever it comes from: known signature, the
 signature's input names, its dtype, its shape (rank and every fixed
 dimension), at least one gait, finite values. A request the model cannot answer
-raises ``RequestError`` with the HTTP status a REST server should give.
+raises ``RequestError`` with the HTTP status a REST server should give; so do
+non-finite outputs (500), which a model with finite weights never gives, so a
+broken model fails its warm-up instead of answering NaN.
 """
 
 from __future__ import annotations
@@ -116,4 +118,9 @@ class Servable:
         except tf.errors.InvalidArgumentError as error:
             # The graph's own checks (e.g. too few frames): the client's mistake.
             raise RequestError(_graph_error_text(error.message)) from None
-        return {name: value.numpy() for name, value in outputs.items()}
+        outputs = {name: value.numpy() for name, value in outputs.items()}
+        for name, array in outputs.items():
+            if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+                # Finite inputs were checked: the model itself is broken (say, weights of a diverged run).
+                raise RequestError(f"version {self.version} of the model gave NaN or infinite {name!r} (are its weights finite?)", status=500)
+        return outputs
