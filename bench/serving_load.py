@@ -100,12 +100,13 @@ def main(argv=None) -> int:
             source = pathlib.Path(scratch) / "source"
             shutil.copytree(args.model_base_path / str(versions[-1]), source)
             shutil.copytree(source, base / str(versions[-1]))
-            with server_process(base, "--file_system_poll_wait_seconds", "0.5") as (url, _log):
+            with server_process(base, "--file_system_poll_wait_seconds", "0.5") as (url, log):
                 status_url = f"{url}/v1/models/{name}"
                 events: dict = {}
                 make_during = _publish_midway if scenario == "publish" else _half_written_midway
                 result = run_load(f"{url}/v1/models/{name}:predict", body, clients=args.clients, seconds=args.seconds,
                                   during=make_during(base, source, status_url, args.seconds, events))
+                events["server_log"] = [line for line in log if "version" in line]
         served = events.get("seconds_to_serve" if scenario == "publish" else "seconds_to_serve_once_complete")
         passed = result.errors == 0 and served is not None and (scenario != "publish" or served <= MAX_SECONDS_TO_SERVE)
         ok &= passed

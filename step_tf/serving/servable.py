@@ -76,9 +76,11 @@ class Servable:
         input_specs = {name: dict(function.structured_input_signature[1]) for name, function in model.signatures.items()}
         return cls(version=version, path=path, model=model, input_specs=input_specs, signature_defs=signature_defs(path))
 
-    def warm_up(self) -> None:
-        """Runs each signature once on zeros (batch 1, 75 frames) so the first request is not slow."""
+    def warm_up(self, signature_names=None) -> None:
+        """Runs each signature (or those named) once on zeros (batch 1, 75 frames) so the first request is not slow."""
         for name, specs in self.input_specs.items():
+            if signature_names is not None and name not in signature_names:
+                continue
             zeros = {
                 key: np.zeros([1] + [NUM_FRAMES if size is None else size for size in spec.shape[1:]], spec.dtype.as_numpy_dtype)
                 for key, spec in specs.items()

@@ -39,12 +39,14 @@ import os
 import pathlib
 import signal
 import sys
+import time
 
 from aiohttp import web
 
 from step_tf.serving import rest
 from step_tf.serving.deadlines import DeadlineProtocol
 from step_tf.serving.servable import RequestError, Servable
+from step_tf.serving.signatures import DEFAULT_SIGNATURE
 from step_tf.serving.versions import list_versions
 
 DEFAULT_HOST = "127.0.0.1"
@@ -84,7 +86,7 @@ class VersionTable:
         files differ from when it failed.
         """
         current = self.servables
-        table = {}
+        table, new = {}, []
         for version in reversed(list_versions(self.base_path)):
             if len(table) == self.num_versions:
                 break
@@ -95,9 +97,11 @@ class VersionTable:
             files = _file_state(folder)
             if version in self._failed and self._failed[version] == files:
                 continue
+            started = time.perf_counter()
             try:
                 servable = Servable.load(folder, version)
-                servable.warm_up()
+                loaded = time.perf_counter()
+                servable.warm_up([DEFAULT_SIGNATURE])  # what most requests use; the others are warmed once it serves
             except Exception as error:  # a broken version must not take the server (or the older versions) down
                 self._failed[version] = files
                 reason = next(iter(str(error).strip().splitlines()), "")
@@ -106,10 +110,17 @@ class VersionTable:
                 continue
             self._failed.pop(version, None)
             table[version] = servable
-            _log(f"loaded version {version} of {self.name} from {folder}")
+            new.append(servable)
+            _log(f"loaded version {version} of {self.name} from {folder} "
+                 f"({loaded - started:.2f} s to load, {time.perf_counter() - loaded:.2f} s to warm up)")
         if table.keys() != current.keys():
             self.servables = table  # one assignment: requests see the old table or the new one
             _log(f"serving {self.name} versions {sorted(table)}")
+        for servable in new:
+            try:
+                servable.warm_up()
+            except Exception as error:  # the version answers its default signature; a request to another gets the error
+                _log(f"version {servable.version} of {self.name}: warming up its other signatures failed: {type(error).__name__}: {error}")
 
     def get(self, name: str, version: int | None = None) -> Servable:
         """The servable a request asks for; ``RequestError(404)`` when there is none."""
@@ -226,7 +237,9 @@ async def _serve(table: VersionTable, host: str, port: int, max_request_bytes: i
                  request_seconds: float, ready=None) -> None:
     loop = asyncio.get_running_loop()
     app = make_app(table, max_request_bytes, request_seconds=request_seconds)
-    await loop.run_in_executor(app[EXECUTOR], table.refresh)
+    # Versions load on a thread of their own: in the request pool a load would queue behind busy clients.
+    loader = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="versions")
+    await loop.run_in_executor(loader, table.refresh)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS, keepalive_timeout=request_seconds)
     await runner.setup()
     # Not a TCPSite: each connection's protocol is wrapped to enforce the request-head deadline.
@@ -242,7 +255,7 @@ async def _serve(table: VersionTable, host: str, port: int, max_request_bytes: i
     async def poll():
         while True:
             await asyncio.sleep(poll_seconds)
-            await loop.run_in_executor(app[EXECUTOR], table.refresh)
+            await loop.run_in_executor(loader, table.refresh)
 
     poller = asyncio.create_task(poll())
     try:
@@ -251,6 +264,7 @@ async def _serve(table: VersionTable, host: str, port: int, max_request_bytes: i
         poller.cancel()
         listener.close()
         await runner.cleanup()
+        loader.shutdown(wait=False, cancel_futures=True)
 
 
 def serve(

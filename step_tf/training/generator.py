@@ -32,6 +32,7 @@ from step_tf.data.pipeline import gait_dataset
 from step_tf.data.preprocess import rotation_about_vertical
 from step_tf.files import atomic_output
 from step_tf.graph import get_layout
+from step_tf.models.loading import load_keras_model
 from step_tf.models.stepgen import STEPGen
 from step_tf.training.callbacks import BestModelCheckpoint, GeneratedGaitImages
 from step_tf.training.loop import fit_and_save, load_split, make_optimizer, run_callbacks, split_keys
@@ -96,14 +97,14 @@ def train_generator(config: TrainConfig, run_dir: str | pathlib.Path, resume: bo
         best_path = run_dir / "best.keras"
         best_so_far = None
         if resume and best_path.exists():
-            best_so_far = keras.saving.load_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["loss"]
+            best_so_far = load_keras_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["loss"]
         callbacks = run_callbacks(
             config, run_dir, BestModelCheckpoint(best_path, monitor="val_loss", best=best_so_far, mode="min"),
             GeneratedGaitImages(gaits.label_names, str(run_dir / "logs" / "train"), config.confusion_matrix_every, config.seed),
         )
         training_seconds = fit_and_save(model, config, run_dir, train_data, validation_data, callbacks, verbose)
 
-        best = keras.saving.load_model(best_path)
+        best = load_keras_model(best_path)
         # The aggregate sampler's class densities, from the training gaits under the kept weights.
         best.fit_latent_density(views["train"].joints, views["train"].labels)
         with atomic_output(best_path, suffix=".keras") as temporary:
@@ -133,7 +134,7 @@ def load_generator(run_dir: str | pathlib.Path) -> tuple[STEPGen, tuple[str, ...
     metrics = json.loads(metrics_path.read_text())
     if "label_names" not in metrics:
         raise ValueError(f"{metrics_path}: no label_names; is this a generator run (model {metrics.get('model')!r})?")
-    model = keras.saving.load_model(run_dir / "best.keras")
+    model = load_keras_model(run_dir / "best.keras")
     if not isinstance(model, STEPGen):
         raise ValueError(f"{run_dir / 'best.keras'}: holds a {type(model).__name__}, not a STEP-Gen generator")
     return model, tuple(metrics["label_names"])

@@ -37,6 +37,7 @@ from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output
 from step_tf.models.baselines import CLASSIFIERS
+from step_tf.models.loading import load_keras_model
 from step_tf.training.backup import KillSafeBackup
 from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage, StopOnNonFiniteLoss
 from step_tf.training.distribution import prepare_keras_fit, make_strategy, shard_by_element, worker_run_directory
@@ -196,7 +197,7 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
         best_path = run_dir / "best.keras"
         best_so_far = None
         if resume and best_path.exists():
-            best_so_far = keras.saving.load_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["accuracy"]
+            best_so_far = load_keras_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["accuracy"]
         callbacks = run_callbacks(
             config, run_dir, BestModelCheckpoint(best_path, monitor="val_accuracy", best=best_so_far),
             ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / "logs" / "validation"), config.confusion_matrix_every),
@@ -205,7 +206,7 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
             model, config, run_dir, shard_by_element(train_data), shard_by_element(validation_data), callbacks, verbose
         )
 
-        best = keras.saving.load_model(best_path)
+        best = load_keras_model(best_path)
         metrics = {"model": config.model, "training_seconds": round(training_seconds, 1), "epochs": config.epochs}
         for name in ("validation", "test"):
             if len(parts[name]) == 0:  # a test fraction of 0 was asked for
