@@ -142,3 +142,54 @@ def test_a_truncated_or_foreign_keras_file_is_named(tmp_path):
             target.writestr(item, data)
     with pytest.raises(ValueError, match="foreign.keras: cannot load this Keras model"):
         load_keras_model(foreign)
+
+
+# 7. Tracebacks become one error naming the file.
+
+def _bvh(frame_time="0.0333333", depth=1) -> str:
+    opening = "".join(f"JOINT J{level}\n{{\nOFFSET 0 1 0\nCHANNELS 3 Zrotation Xrotation Yrotation\n" for level in range(depth))
+    closing = "End Site\n{\nOFFSET 0 1 0\n}\n" + "}\n" * depth
+    channels = 6 + 3 * depth
+    return ("HIERARCHY\nROOT Hips\n{\nOFFSET 0 0 0\nCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+            f"{opening}{closing}}}\nMOTION\nFrames: 2\nFrame Time: {frame_time}\n" + ("0 " * channels + "\n") * 2)
+
+
+@pytest.mark.parametrize("text, message", [
+    (_bvh(frame_time="1e16"), r"clip.bvh: line \d+: Frame Time: 1e\+16 must be in \(0, 1\] seconds"),
+    (_bvh(depth=3000), "clip.bvh: the joint hierarchy is nested too deeply"),
+])
+def test_absurd_bvh_files_are_one_error_naming_them(tmp_path, text, message):
+    from step_tf.data.bvh import read_bvh
+
+    (tmp_path / "clip.bvh").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_bvh(tmp_path / "clip.bvh")
+
+
+def test_outputs_that_are_folders_are_refused_before_any_work(tmp_path, capsys):
+    from step_tf import generate, predict, video
+
+    for main, arguments in [
+        (predict.main, ["--model", str(tmp_path), "--input", "x.npz", "--output", str(tmp_path)]),
+        (generate.main, [str(tmp_path), "--per-class", "1", "--out", str(tmp_path)]),
+        (video.main, ["clip.mp4", "--model", str(tmp_path), "--output", str(tmp_path)]),
+        (video.main, ["clip.mp4", "--model", str(tmp_path), "--render", str(tmp_path)]),
+    ]:
+        with pytest.raises(SystemExit) as exit_status:
+            main(arguments)
+        assert exit_status.value.code == 2
+        assert f"{tmp_path}: is a folder; give a file name to write" in capsys.readouterr().err
+
+
+def test_video_refuses_a_render_format_before_analysing(tmp_path, capsys):
+    from step_tf import video
+
+    assert video.main([str(tmp_path / "missing.mp4"), "--model", str(tmp_path / "missing"), "--render", str(tmp_path / "out.txt")]) == 2
+    assert "out.txt: cannot render to .txt" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert fit.main(["--data", "embedded:64", "--run-dir", str(tmp_path / "file" / "run"), *TINY]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and str(tmp_path / "file") in errors[0]
