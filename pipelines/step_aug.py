@@ -23,7 +23,7 @@ import pathlib
 import sys
 
 from step_tf.data.sources import DEFAULT_EMBEDDED_GAITS
-from step_tf.cli import int_list, name_list
+from step_tf.cli import ERRORS, int_list, name_list
 from step_tf.config import SAMPLERS
 from step_tf.serving.versions import validate_model_name
 
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     try:
         validate_model_name(args.name)
         results = run_pipeline(args, beam_arguments)
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for name, result in results.items():

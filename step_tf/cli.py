@@ -1,6 +1,6 @@
-"""Argument types shared by the command-line tools (``argparse`` ``type=`` callables).
+"""What the command-line tools share: argument types (``argparse`` ``type=`` callables) and the errors they report.
 
-Each turns one command-line word into a tuple, or raises
+Each type turns one command-line word into a value, or raises
 ``argparse.ArgumentTypeError`` with the expected form, which argparse prints
 as a usage error.
 """
@@ -8,6 +8,20 @@ as a usage error.
 from __future__ import annotations
 
 import argparse
+import pathlib
+
+# What a tool reports as one line "error: ..." with exit status 2 instead of a traceback: bad input
+# (ValueError), a file system refusing (OSError, whose message names the path), numbers beyond range
+# (OverflowError), and input too deep or too large to hold (RecursionError, MemoryError).
+ERRORS = (ValueError, OSError, OverflowError, RecursionError, MemoryError)
+
+
+def output_file(text: str) -> pathlib.Path:
+    """A file to write: refused at once if it names an existing folder, before any work is done."""
+    path = pathlib.Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder; give a file name to write")
+    return path
 
 
 def int_list(text: str) -> tuple[int, ...]:

@@ -15,7 +15,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import fractions, int_list, name_list
+from step_tf.cli import ERRORS, fractions, int_list, name_list
 from step_tf.config import MODEL_NAMES
 from step_tf.evaluation import protocol  # TensorFlow loads only when training starts
 
@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         comparison = protocol.compare_models(
             args.models, args.data, args.seeds, args.out_dir, protocol=args.protocol, folds=args.folds, verbose=args.verbose, **shared
         )
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(protocol.markdown_table(comparison), end="")

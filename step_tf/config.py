@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import pathlib
 
 from step_tf.graph import STRATEGIES
@@ -89,12 +90,14 @@ class TrainConfig:
              "generated-per-class and generated-ratio need --generated, the source of generated gaits"),
             (self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}"),
             (self.batch_size >= 1, f"batch size must be at least 1, got {self.batch_size}"),
-            (self.learning_rate > 0, f"learning rate must be positive, got {self.learning_rate}"),
+            (0 < self.learning_rate < math.inf, f"learning rate must be positive and finite, got {self.learning_rate}"),
             (self.weight_decay >= 0, f"weight decay must be non-negative, got {self.weight_decay}"),
             (self.learning_rate_schedule in ("step", "constant"), f"learning-rate schedule must be step or constant, got {self.learning_rate_schedule!r}"),
             (self.weight_decay_mode in ("coupled", "decoupled"), f"weight-decay mode must be coupled or decoupled, got {self.weight_decay_mode!r}"),
             (self.partition_strategy in STRATEGIES, f"partition strategy must be one of {', '.join(STRATEGIES)}, got {self.partition_strategy!r}"),
             (len(self.channels) == len(self.strides) > 0, f"channels {self.channels} and strides {self.strides} must have one length"),
+            (min(self.channels + self.strides + self.generator_channels + self.generator_strides) >= 1,
+             f"channels and strides must be at least 1, got channels {self.channels}, strides {self.strides}"),
             (self.temporal_kernel_size >= 1 and self.temporal_kernel_size % 2 == 1, f"temporal kernel size must be a positive odd number, got {self.temporal_kernel_size}"),
             (0 <= self.dropout_rate < 1, f"dropout rate must be in [0, 1), got {self.dropout_rate}"),
             (len(self.split_fractions) == 3 and self.split_fractions[1] > 0,

@@ -13,6 +13,9 @@ import argparse
 import pathlib
 import sys
 
+from step_tf.cli import ERRORS
+
+
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.evaluate", description=__doc__.split("\n\n")[0])
@@ -33,7 +36,7 @@ def main(argv=None) -> int:
         from step_tf.evaluation.report import evaluate_run  # TensorFlow loads here
 
         report = evaluate_run(args.run_dir, args.data, args.split, args.out_dir, args.confidence, args.resamples, args.seed)
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     interval = report["accuracy_interval"]

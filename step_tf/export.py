@@ -12,6 +12,7 @@ import argparse
 import pathlib
 import sys
 
+from step_tf.cli import ERRORS
 from step_tf.serving.versions import validate_model_name
 
 
@@ -31,7 +32,7 @@ def main(argv=None) -> int:
         from step_tf.serving.exporting import export_run  # TensorFlow loads here, after the arguments are checked
 
         metadata = export_run(args.run_dir, args.base / args.name, tflite_models=args.tflite)
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     folder = args.base / args.name / str(metadata["version"])

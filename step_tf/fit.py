@@ -14,7 +14,7 @@ import datetime
 import pathlib
 import sys
 
-from step_tf.cli import fractions, int_list, name_list
+from step_tf.cli import ERRORS, fractions, int_list, name_list
 from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, SAMPLERS, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
 
@@ -93,7 +93,7 @@ def main(argv=None) -> int:
 
         print(f"run directory: {run_dir}", flush=True)
         metrics = train(config, run_dir, resume=args.resume, verbose=args.verbose)
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     test = metrics["test"]

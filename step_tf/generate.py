@@ -17,6 +17,7 @@ import argparse
 import pathlib
 import sys
 
+from step_tf.cli import ERRORS, output_file
 from step_tf.config import SAMPLERS
 
 
@@ -24,8 +25,8 @@ def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.generate", description=__doc__.split("\n\n")[0])
     arguments.add_argument("run", type=pathlib.Path, help="a finished generator run directory")
     arguments.add_argument("--per-class", type=int, required=True, help="gaits to generate for each class")
-    arguments.add_argument("--out", type=pathlib.Path, required=True, help="the features file to write (HDF5)")
-    arguments.add_argument("--labels-out", type=pathlib.Path, help="the labels file (default: beside --out)")
+    arguments.add_argument("--out", type=output_file, required=True, help="the features file to write (HDF5)")
+    arguments.add_argument("--labels-out", type=output_file, help="the labels file (default: beside --out)")
     arguments.add_argument("--seed", type=int, default=0, help="seed of the latent samples (default 0)")
     arguments.add_argument("--sampler", choices=SAMPLERS, default="prior",
                            help="prior: N(0, I), the paper (default); aggregate: each class's aggregate posterior over the training gaits")
@@ -47,7 +48,7 @@ def main(argv=None) -> int:
         generator, label_names = load_generator(args.run)
         gait_set = generate_gait_set(generator, label_names, args.per_class, seed=args.seed, sampler=args.sampler)
         write_egait(gait_set, args.out, labels_out)
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"wrote {len(gait_set)} gaits ({args.per_class} per class of {', '.join(label_names)}) to {args.out} and {labels_out}")

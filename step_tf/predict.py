@@ -12,12 +12,15 @@ import argparse
 import pathlib
 import sys
 
+from step_tf.cli import ERRORS, output_file
+
+
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.predict", description=__doc__.split("\n\n")[0])
     arguments.add_argument("--model", type=pathlib.Path, required=True, help="a version folder or a folder of versions")
     arguments.add_argument("--input", type=pathlib.Path, required=True, help=".npz, E-Gait features .h5, or .bvh")
-    arguments.add_argument("--output", type=pathlib.Path, help="file to write (default: standard output)")
+    arguments.add_argument("--output", type=output_file, help="file to write (default: standard output)")
     arguments.add_argument("--format", choices=("json", "csv"), help="default: the output's suffix, else json")
     return arguments
 
@@ -33,14 +36,15 @@ def main(argv=None) -> int:
         servable = batch.load_servable(args.model)
         label_names = batch.label_names_of(servable)
         text = batch.format_rows(batch.predict_gaits(servable, keys, joints, label_names), label_names, output_format)
-    except (ValueError, FileNotFoundError) as error:
+        if args.output is not None:
+            with atomic_output(args.output) as temporary:
+                temporary.write_text(text)
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.output is None:
         sys.stdout.write(text)
     else:
-        with atomic_output(args.output) as temporary:
-            temporary.write_text(text)
         print(f"{len(keys)} gait(s) classified with {args.model}: {args.output}", file=sys.stderr)
     return 0
 

@@ -13,6 +13,9 @@ import argparse
 import pathlib
 import sys
 
+from step_tf.cli import ERRORS
+
+
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.render", description=__doc__.split("\n\n")[0])
@@ -42,7 +45,7 @@ def main(argv=None) -> int:
             gaits.append(gait_set.joints[matches[0]])
             titles.append(f"{key} ({gait_set.label_names[gait_set.labels[matches[0]]]})")
         animate_gaits(gaits, args.out, titles=titles, frame_rate=args.frame_rate)
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}")

@@ -12,6 +12,9 @@ import argparse
 import pathlib
 import sys
 
+from step_tf.cli import ERRORS
+
+
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.saliency", description=__doc__.split("\n\n")[0])
@@ -54,7 +57,7 @@ def main(argv=None) -> int:
             with atomic_output(out_dir / f"saliency-{key}.npy", suffix=".npy") as temporary:
                 np.save(temporary, gait_map)
             print(f"{key}: {out_dir / f'saliency-{key}.png'}")
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

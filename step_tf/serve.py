@@ -11,7 +11,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.serving.server import DEFAULT_HOST, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, serve
+from step_tf.serving.server import DEFAULT_HOST, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, DEFAULT_REQUEST_SECONDS, serve
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,6 +23,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--num_versions", "--num-versions", type=int, default=1, help="how many of the newest versions to serve (default 1)")
     arguments.add_argument("--max_request_bytes", "--max-request-bytes", type=int, default=DEFAULT_MAX_REQUEST_BYTES, help="largest request body accepted")
     arguments.add_argument("--file_system_poll_wait_seconds", "--poll-seconds", type=float, default=1.0, help="seconds between looks for new versions (default 1)")
+    arguments.add_argument("--request_timeout_seconds", "--request-timeout-seconds", type=float, default=DEFAULT_REQUEST_SECONDS,
+                           help=f"seconds a client has to send a request head (from connecting or its last answer) and its body (default {DEFAULT_REQUEST_SECONDS:g})")
     return arguments
 
 
@@ -37,8 +39,9 @@ def main(argv=None) -> int:
             num_versions=args.num_versions,
             max_request_bytes=args.max_request_bytes,
             poll_seconds=args.file_system_poll_wait_seconds,
+            request_seconds=args.request_timeout_seconds,
         )
-    except (ValueError, FileNotFoundError, OSError) as error:
+    except (ValueError, OSError, OverflowError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -24,6 +24,9 @@ import pathlib
 import sys
 import time
 
+from step_tf.cli import ERRORS, output_file
+
+
 USAGE_LINE = __doc__.split("\n\n")[0]
 
 
@@ -33,8 +36,8 @@ def analyse_parser() -> argparse.ArgumentParser:
     arguments.add_argument("video", nargs="?", type=pathlib.Path, help="a video file")
     arguments.add_argument("--model", type=pathlib.Path, required=True, help="run directory, .keras file or saved_models/NAME[/VERSION]")
     arguments.add_argument("--camera", type=int, help="classify camera INDEX live instead of a file")
-    arguments.add_argument("--output", type=pathlib.Path, help="write the JSON here (default: standard output)")
-    arguments.add_argument("--render", type=pathlib.Path, help="annotated video to write (.mp4 or .gif)")
+    arguments.add_argument("--output", type=output_file, help="write the JSON here (default: standard output)")
+    arguments.add_argument("--render", type=output_file, help="annotated video to write (.mp4 or .gif)")
     arguments.add_argument("--save-gaits", type=pathlib.Path, help="E-Gait features file to write (.h5; labels beside it)")
     arguments.add_argument("--every", type=int, default=15, help="camera: frames between emotion updates (default 15)")
     arguments.add_argument("--max-frames", type=int, help="camera: stop after this many frames")
@@ -84,6 +87,11 @@ def run_file(args) -> int:
     from step_tf.pose.classifier import load_classifier
     from step_tf.pose.emotion import analyse_video
 
+    if args.render is not None:  # refused before the video is analysed, not after
+        from step_tf.pose.render import FORMATS
+
+        if args.render.suffix.lower() not in FORMATS:
+            raise ValueError(f"{args.render}: cannot render to {args.render.suffix or 'a file without suffix'}; choose one of {', '.join(FORMATS)}")
     classifier = load_classifier(args.model)
     result = analyse_video(args.video, classifier, on_frame=_progress if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
@@ -166,7 +174,7 @@ def main(argv=None) -> int:
         if (args.video is None) == (args.camera is None):
             analyse_parser().error("give either a VIDEO file or --camera INDEX")
         return run_camera(args) if args.camera is not None else run_file(args)
-    except (ValueError, FileNotFoundError) as error:
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -227,7 +227,10 @@ def _parse_hierarchy(lines: list[tuple[int, str]], source: str) -> tuple[BvhJoin
     column = 0
     while not tokens.done():
         tokens.expect("ROOT")
-        column = _parse_joint(tokens, -1, joints, column)
+        try:
+            column = _parse_joint(tokens, -1, joints, column)
+        except RecursionError:  # _parse_joint recurses once per level; a skeleton is a few dozen deep
+            raise ValueError(f"{source}: the joint hierarchy is nested too deeply ({len(joints)} joints read)") from None
     if not joints:
         raise ValueError(f"{source}: the HIERARCHY section declares no ROOT joint")
     names = [joint.name for joint in joints]
@@ -250,13 +253,16 @@ def _header_value(lines: list[tuple[int, str]], position: int, label: str, kind,
         raise ValueError(f"{source}: line {number}: {label} {text!r} is not a valid number") from None
 
 
+MAX_FRAME_TIME = 1.0  # seconds: motion capture samples at 1 fps or faster
+
+
 def _parse_motion(lines: list[tuple[int, str]], num_channels: int, source: str) -> tuple[float, np.ndarray]:
     num_frames = _header_value(lines, 0, "Frames:", int, source)
     frame_time = _header_value(lines, 1, "Frame Time:", float, source)
     if num_frames < 0:
         raise ValueError(f"{source}: line {lines[0][0]}: Frames: {num_frames} is negative")
-    if not frame_time > 0:
-        raise ValueError(f"{source}: line {lines[1][0]}: Frame Time: {frame_time} must be positive")
+    if not 0 < frame_time <= MAX_FRAME_TIME:  # beyond it, resampling to 30 fps would make an absurd number of frames
+        raise ValueError(f"{source}: line {lines[1][0]}: Frame Time: {frame_time} must be in (0, {MAX_FRAME_TIME:g}] seconds")
     rows = lines[2:]
     if len(rows) != num_frames:
         state = "truncated" if len(rows) < num_frames else "too long"

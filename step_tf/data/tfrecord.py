@@ -10,7 +10,11 @@ One record per gait, with the features:
 
 Shards are read with ``tf.data`` (``list_files`` then a parallel, deterministic
 ``interleave`` of ``TFRecordDataset``); each record is decoded and checked in
-Python, so that a bad record fails with its file, record number and key. Gaits
+Python, so that a bad record fails with its file, record number and key.
+TensorFlow's reader checks every record's checksums but takes a record cut
+short at the end of a file for the end of the file, so a truncated shard would
+lose its tail silently: the bytes of the records read (each is framed by 16
+bytes) must add up to every file's size, else the file is reported. Gaits
 come back sorted by key, so the order does not depend on how the records were
 spread over shards. Writing shards is the Beam pipeline's job
 (``pipelines.example_gen``); its sink writes under temporary names and renames.
@@ -138,6 +142,21 @@ def _corrupt_file(files: list[str]) -> tuple[str, int]:
     return "one of the files", 0
 
 
+RECORD_FRAMING_BYTES = 16  # length (8), its CRC (4), the record, its CRC (4)
+
+
+def _check_whole_files(files: list[str], record_bytes: dict[str, int], record_counts: dict[str, int]) -> None:
+    """Raises ``ValueError`` for a file whose records do not fill it: its end was cut off (or garbage appended)."""
+    for path in files:
+        size = tf.io.gfile.stat(path).length
+        read = record_bytes.get(path, 0)
+        if read != size:
+            raise ValueError(
+                f"{path}: truncated or corrupt TFRecord file: its {record_counts.get(path, 0)} whole records end at byte {read} "
+                f"of {size}; the rest is not a whole record (was the file cut short?)"
+            )
+
+
 def read_tfrecord_gaits(pattern: str, label_names: tuple[str, ...] = EMOTIONS) -> GaitSet:
     """The gaits of every TFRecord file matching ``pattern``, sorted by key, as ``(N, T, V, 3)`` joints."""
     label_names = tuple(label_names)
@@ -147,6 +166,7 @@ def read_tfrecord_gaits(pattern: str, label_names: tuple[str, ...] = EMOTIONS) -
         raise FileNotFoundError(f"{pattern}: no TFRecord files match") from None
     files = [path.decode() for path in file_dataset.as_numpy_iterator()]
     gaits, first = [], None
+    record_bytes, record_counts = {}, {}
     records = _records(file_dataset, len(files)).as_numpy_iterator()
     while True:
         try:
@@ -156,6 +176,8 @@ def read_tfrecord_gaits(pattern: str, label_names: tuple[str, ...] = EMOTIONS) -
         except tf.errors.OpError as error:
             path, count = _corrupt_file(files)
             raise ValueError(f"{path}: corrupt TFRecord file, unreadable after record {count} ({error.message.splitlines()[0]})") from None
+        record_bytes[path.decode()] = record_bytes.get(path.decode(), 0) + len(serialized) + RECORD_FRAMING_BYTES
+        record_counts[path.decode()] = record_counts.get(path.decode(), 0) + 1
         gait = decode_gait(serialized, label_names, f"{path.decode()}: record {number}")
         where = f"{path.decode()}: record {number} (key {gait['key']!r})"
         if first is None:
@@ -163,6 +185,7 @@ def read_tfrecord_gaits(pattern: str, label_names: tuple[str, ...] = EMOTIONS) -
         elif gait["joints"].shape != first[0]:
             raise ValueError(f"{where}: gait shape {gait['joints'].shape} differs from {first[0]} of {first[1]}")
         gaits.append((gait, where))
+    _check_whole_files(files, record_bytes, record_counts)
     if not gaits:
         raise ValueError(f"{pattern}: the TFRecord files hold no gaits")
     gaits.sort(key=lambda item: item[0]["key"])

@@ -111,9 +111,9 @@ def repeated_runs(runs: dict[str, TrainConfig], out_dir: str | pathlib.Path, ver
 
 
 def trainable_parameters(model_path: pathlib.Path) -> int:
-    import keras
+    from step_tf.models.loading import load_keras_model
 
-    model = keras.saving.load_model(model_path)
+    model = load_keras_model(model_path)
     return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
 
 

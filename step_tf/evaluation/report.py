@@ -28,6 +28,7 @@ from step_tf.evaluation.metrics import accuracy_interval, classification_report
 from step_tf.evaluation.plots import confusion_matrix_png
 from step_tf.files import atomic_output, write_json
 from step_tf.models import baselines  # noqa: F401  registers every classifier class, for load_model
+from step_tf.models.loading import load_keras_model
 
 EVALUATION_SPLITS = (*SPLIT_NAMES, "all")
 
@@ -38,7 +39,7 @@ def load_run(run_dir: str | pathlib.Path) -> tuple[TrainConfig, keras.Model]:
     for name in ("config.json", "best.keras"):
         if not (run_dir / name).is_file():
             raise FileNotFoundError(f"{run_dir / name}: not found; is {run_dir} a run directory of python -m step_tf.fit?")
-    return TrainConfig.load(run_dir / "config.json"), keras.saving.load_model(run_dir / "best.keras")
+    return TrainConfig.load(run_dir / "config.json"), load_keras_model(run_dir / "best.keras")
 
 
 def run_gaits(run_dir: str | pathlib.Path, config: TrainConfig, data: str | None = None, split: str = "test") -> GaitSet:

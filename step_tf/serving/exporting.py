@@ -26,11 +26,12 @@ import pathlib
 import shutil
 
 import keras
+import numpy as np
 
 from step_tf.config import TrainConfig
 from step_tf.data.gaits import EMOTIONS, NUM_FRAMES
 from step_tf.features import MIN_FRAMES
-import step_tf.models  # noqa: F401  registers the classes that load_model looks up
+from step_tf.models.loading import load_keras_model
 from step_tf.serving import tflite
 from step_tf.serving.signatures import ANY_FRAMES_SIGNATURE, DEFAULT_SIGNATURE, INPUT_NAME, OUTPUT_NAMES, export_saved_model
 from step_tf.serving.versions import publish
@@ -69,6 +70,13 @@ def _label_names(config: TrainConfig, metrics: dict, metrics_path: pathlib.Path)
     return names
 
 
+def _check_finite_weights(model: keras.Model, path: pathlib.Path) -> None:
+    """Refuses a model with NaN or infinite weights (a diverged run): served, it would answer NaN."""
+    for weight in model.weights:
+        if not np.isfinite(keras.ops.convert_to_numpy(weight)).all():
+            raise ValueError(f"{path}: weight {weight.path!r} holds NaN or infinite values (did the run diverge?); refusing to export it")
+
+
 def _size(path: pathlib.Path) -> int:
     return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file())
 
@@ -88,7 +96,8 @@ def export_run(run_dir: str | os.PathLike, model_base_path: str | os.PathLike, t
     best_path = run_dir / "best.keras"
     if not best_path.is_file():
         raise FileNotFoundError(f"{best_path}: the run's best model not found")
-    model = keras.saving.load_model(best_path)
+    model = load_keras_model(best_path)
+    _check_finite_weights(model, best_path)
     metadata = {
         "model_base_path": str(pathlib.Path(model_base_path)),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

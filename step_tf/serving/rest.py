@@ -32,6 +32,8 @@ def _to_array(value, dtype: np.dtype, where: str) -> np.ndarray:
         array = np.asarray(value)
     except ValueError:
         raise RequestError(f"{where}: the nested lists are ragged; every gait must be a full [frames, joints, 3] block") from None
+    except (OverflowError, RecursionError):
+        raise RequestError(f"{where}: the lists are nested too deeply or hold numbers too large for a tensor") from None
     if array.dtype.kind not in "iuf":
         found = {"b": "booleans", "U": "strings", "O": "nulls, objects or ragged lists"}.get(array.dtype.kind, str(array.dtype))
         raise RequestError(f"{where}: expected numbers for a {np.dtype(dtype).name} tensor, got {found}")
@@ -43,8 +45,10 @@ def parse_predict_request(body: bytes, servable: Servable) -> tuple[str, dict[st
     """``(signature name, {input name: array}, row format?)`` of a predict request body."""
     try:
         request = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise RequestError(f"the request body is not valid JSON: {error}") from None
+    except (ValueError, RecursionError) as error:
+        # ValueError: malformed JSON, bad UTF-8, or an integer beyond Python's digit limit; RecursionError: nesting too deep.
+        reason = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)[:200]
+        raise RequestError(f"the request body is not valid JSON: {reason}") from None
     if not isinstance(request, dict):
         raise RequestError("the request body must be a JSON object with 'instances' or 'inputs'")
     signature_name = request.get("signature_name", DEFAULT_SIGNATURE)

@@ -4,7 +4,9 @@ The server and ``python -m step_tf.predict`` both go through ``Servable``, so a
 request is checked the same way wherever it comes from: known signature, the
 signature's input names, its dtype, its shape (rank and every fixed
 dimension), at least one gait, finite values. A request the model cannot answer
-raises ``RequestError`` with the HTTP status a REST server should give.
+raises ``RequestError`` with the HTTP status a REST server should give; so do
+non-finite outputs (500), which a model with finite weights never gives, so a
+broken model fails its warm-up instead of answering NaN.
 """
 
 from __future__ import annotations
@@ -74,9 +76,11 @@ class Servable:
         input_specs = {name: dict(function.structured_input_signature[1]) for name, function in model.signatures.items()}
         return cls(version=version, path=path, model=model, input_specs=input_specs, signature_defs=signature_defs(path))
 
-    def warm_up(self) -> None:
-        """Runs each signature once on zeros (batch 1, 75 frames) so the first request is not slow."""
+    def warm_up(self, signature_names=None) -> None:
+        """Runs each signature (or those named) once on zeros (batch 1, 75 frames) so the first request is not slow."""
         for name, specs in self.input_specs.items():
+            if signature_names is not None and name not in signature_names:
+                continue
             zeros = {
                 key: np.zeros([1] + [NUM_FRAMES if size is None else size for size in spec.shape[1:]], spec.dtype.as_numpy_dtype)
                 for key, spec in specs.items()
@@ -116,4 +120,9 @@ class Servable:
         except tf.errors.InvalidArgumentError as error:
             # The graph's own checks (e.g. too few frames): the client's mistake.
             raise RequestError(_graph_error_text(error.message)) from None
-        return {name: value.numpy() for name, value in outputs.items()}
+        outputs = {name: value.numpy() for name, value in outputs.items()}
+        for name, array in outputs.items():
+            if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+                # Finite inputs were checked: the model itself is broken (say, weights of a diverged run).
+                raise RequestError(f"version {self.version} of the model gave NaN or infinite {name!r} (are its weights finite?)", status=500)
+        return outputs

@@ -3,10 +3,11 @@
 A model base path holds one folder per version, named by an increasing whole
 number: ``BASE/1/``, ``BASE/2/``, ... each a complete SavedModel
 (``saved_model.pb``, ``variables/``). A version is built in a hidden folder
-beside its target (``BASE/.building-*``, which no reader takes for a version)
-and renamed into place only when complete. A rename within one file system is
-atomic, so a server polling ``BASE`` sees a whole version or none, and an
-export killed midway leaves at most a hidden folder behind.
+beside its target (``BASE/.building.partial-*``, which no reader takes for a
+version) and renamed into place only when complete. A rename within one file
+system is atomic, so a server polling ``BASE`` sees a whole version or none. An
+export killed midway leaves a hidden folder behind, which the next export
+removes (``step_tf.files.remove_stale_partials``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from __future__ import annotations
 import os
 import pathlib
 import shutil
-import tempfile
 from typing import Callable
 
-BUILDING_PREFIX = ".building-"
+from step_tf.files import PARTIAL, make_partial, make_permissions_plain
+
+BUILDING = "building"
+BUILDING_PREFIX = f".{BUILDING}{PARTIAL}"
 
 
 def validate_model_name(name: str) -> str:
@@ -47,13 +50,10 @@ def publish(base: str | os.PathLike, build: Callable[[pathlib.Path], None]) -> i
     exports racing for one number both succeed: the loser takes the next one.
     """
     base = pathlib.Path(base)
-    base.mkdir(parents=True, exist_ok=True)
-    building = pathlib.Path(tempfile.mkdtemp(prefix=BUILDING_PREFIX, dir=base))
+    building = make_partial(base, BUILDING, directory=True)
     try:
         build(building)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(building, 0o777 & ~umask)  # mkdtemp's 0700 would hide the version from a server run as another user
+        make_permissions_plain(building, 0o777)  # mkdtemp's 0700 would hide the version from a server run as another user
         if not (building / "saved_model.pb").is_file():
             raise ValueError(f"{building}: the build wrote no saved_model.pb; nothing published")
         while True:

@@ -1,6 +1,8 @@
-"""Callbacks of the training loop: the best-model checkpoint, and images in TensorBoard (confusion matrices, generated gaits)."""
+"""Callbacks of the training loop: stopping on a non-finite loss, the best-model checkpoint, and images in TensorBoard."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import tensorflow as tf
@@ -10,6 +12,40 @@ from step_tf.evaluation.metrics import confusion_matrix
 from step_tf.evaluation.plots import confusion_matrix_png
 from step_tf.evaluation.render import gait_strip_png
 from step_tf.files import atomic_output
+
+
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite: the weights are garbage from here on."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raises ``TrainingDiverged`` at the first batch (or validation) whose loss is NaN or infinite.
+
+    Keras' ``TerminateOnNaN`` only stops quietly, and the run would then save,
+    score and export a model of NaN weights (their argmax still "classifies").
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def _check(self, logs, key: str, where: str) -> None:
+        value = (logs or {}).get(key)
+        if value is not None and not math.isfinite(float(value)):
+            rate = float(self.model.optimizer.learning_rate) if self.model.optimizer is not None else float("nan")
+            raise TrainingDiverged(
+                f"training diverged: the {key.replace('_', ' ')} is {float(value)} at epoch {self._epoch + 1}{where} "
+                f"(learning rate {rate:g}); try a lower --learning-rate"
+            )
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check(logs, "loss", f", batch {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check(logs, "val_loss", "")
 
 
 class BestModelCheckpoint(keras.callbacks.Callback):

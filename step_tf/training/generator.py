@@ -30,11 +30,13 @@ from step_tf.config import TrainConfig
 from step_tf.data.gaits import GaitSet, concatenate
 from step_tf.data.pipeline import gait_dataset
 from step_tf.data.preprocess import rotation_about_vertical
-from step_tf.files import atomic_output, write_json
+from step_tf.files import atomic_output
 from step_tf.graph import get_layout
+from step_tf.models.loading import load_keras_model
 from step_tf.models.stepgen import STEPGen
 from step_tf.training.callbacks import BestModelCheckpoint, GeneratedGaitImages
-from step_tf.training.loop import fit_and_save, load_split, make_optimizer, prepare_run_directory, run_callbacks
+from step_tf.training.loop import fit_and_save, load_split, make_optimizer, run_callbacks, split_keys
+from step_tf.training.run_directory import check_run_directory, finish_run, run_directory
 
 UP_AXIS = 1
 
@@ -82,8 +84,8 @@ def build_generator(config: TrainConfig, num_classes: int, num_frames: int) -> S
 
 def train_generator(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False, verbose: int | None = None) -> dict:
     """Trains STEP-Gen (or the Baseline CVAE) into ``run_dir``; returns what ``metrics.json`` holds."""
-    run_dir = prepare_run_directory(config, run_dir, resume)
-    gaits, parts = load_split(config, run_dir)
+    run_dir = check_run_directory(config, run_dir, resume)
+    gaits, parts = load_split(config)
     views = {name: GaitSet(canonical_view(part.joints), part.labels, part.label_names, part.groups, part.keys, part.source)
              for name, part in parts.items()}
     train_data = gait_dataset(views["train"], config.batch_size, shuffle=True, seed=config.seed)
@@ -91,35 +93,35 @@ def train_generator(config: TrainConfig, run_dir: str | pathlib.Path, resume: bo
 
     model = build_generator(config, gaits.num_classes, gaits.num_frames)
     model.adapt(views["train"].joints)
-    best_path = run_dir / "best.keras"
-    best_so_far = None
-    if resume and best_path.exists():
-        best_so_far = keras.saving.load_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["loss"]
-    callbacks = [
-        BestModelCheckpoint(best_path, monitor="val_loss", best=best_so_far, mode="min"),
-        *run_callbacks(config, run_dir),
-        GeneratedGaitImages(gaits.label_names, str(run_dir / "logs" / "train"), config.confusion_matrix_every, config.seed),
-    ]
-    training_seconds = fit_and_save(model, config, run_dir, train_data, validation_data, callbacks, verbose)
-
-    best = keras.saving.load_model(best_path)
-    # The aggregate sampler's class densities, from the training gaits under the kept weights.
-    best.fit_latent_density(views["train"].joints, views["train"].labels)
-    with atomic_output(best_path, suffix=".keras") as temporary:
-        best.save(temporary)
-    metrics = {
-        "model": config.model,
-        "training_seconds": round(training_seconds, 1),
-        "epochs": config.epochs,
-        "label_names": list(gaits.label_names),
-    }
-    for name in ("validation", "test"):
-        metrics[name] = (
-            {key: float(value) for key, value in best.evaluate(gait_dataset(views[name], config.batch_size), verbose=0, return_dict=True).items()}
-            if len(views[name])
-            else None
+    with run_directory(config, run_dir, resume, split_keys(parts)):
+        best_path = run_dir / "best.keras"
+        best_so_far = None
+        if resume and best_path.exists():
+            best_so_far = load_keras_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["loss"]
+        callbacks = run_callbacks(
+            config, run_dir, BestModelCheckpoint(best_path, monitor="val_loss", best=best_so_far, mode="min"),
+            GeneratedGaitImages(gaits.label_names, str(run_dir / "logs" / "train"), config.confusion_matrix_every, config.seed),
         )
-    write_json(run_dir / "metrics.json", metrics)
+        training_seconds = fit_and_save(model, config, run_dir, train_data, validation_data, callbacks, verbose)
+
+        best = load_keras_model(best_path)
+        # The aggregate sampler's class densities, from the training gaits under the kept weights.
+        best.fit_latent_density(views["train"].joints, views["train"].labels)
+        with atomic_output(best_path, suffix=".keras") as temporary:
+            best.save(temporary)
+        metrics = {
+            "model": config.model,
+            "training_seconds": round(training_seconds, 1),
+            "epochs": config.epochs,
+            "label_names": list(gaits.label_names),
+        }
+        for name in ("validation", "test"):
+            metrics[name] = (
+                {key: float(value) for key, value in best.evaluate(gait_dataset(views[name], config.batch_size), verbose=0, return_dict=True).items()}
+                if len(views[name])
+                else None
+            )
+        finish_run(run_dir, metrics)
     return metrics
 
 
@@ -132,7 +134,7 @@ def load_generator(run_dir: str | pathlib.Path) -> tuple[STEPGen, tuple[str, ...
     metrics = json.loads(metrics_path.read_text())
     if "label_names" not in metrics:
         raise ValueError(f"{metrics_path}: no label_names; is this a generator run (model {metrics.get('model')!r})?")
-    model = keras.saving.load_model(run_dir / "best.keras")
+    model = load_keras_model(run_dir / "best.keras")
     if not isinstance(model, STEPGen):
         raise ValueError(f"{run_dir / 'best.keras'}: holds a {type(model).__name__}, not a STEP-Gen generator")
     return model, tuple(metrics["label_names"])

@@ -4,7 +4,8 @@ A run directory holds fixed file names, so tools can find them:
 
 * ``config.json`` -- the resolved ``TrainConfig``;
 * ``split.json`` -- the gait keys of the train, validation and test splits;
-* ``backup/`` -- the last finished epoch (model, optimizer, epoch), for ``--resume``;
+* ``backup/`` -- the last finished epoch (model, optimizer, epoch), for ``--resume``
+  (``step_tf.training.backup``; removed once the run has finished);
 * ``best.keras`` -- the model of the epoch with the best validation accuracy
   (the test split is never looked at before the final score);
 * ``model.keras`` -- the model after the last epoch;
@@ -21,7 +22,6 @@ the run directory.
 
 from __future__ import annotations
 
-import dataclasses
 import pathlib
 import sys
 import time
@@ -35,11 +35,14 @@ from step_tf.data.gaits import GaitSet
 from step_tf.data.pipeline import Split, gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import classification_report
-from step_tf.files import atomic_output, write_json
+from step_tf.files import atomic_output
 from step_tf.models.baselines import CLASSIFIERS
-from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage
+from step_tf.models.loading import load_keras_model
+from step_tf.training.backup import KillSafeBackup
+from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage, StopOnNonFiniteLoss
 from step_tf.training.distribution import prepare_keras_fit, make_strategy, shard_by_element, worker_run_directory
 from step_tf.training.optimizers import AdamL2
+from step_tf.training.run_directory import BACKUP_FOLDER, HISTORY_FILE, check_run_directory, finish_run, run_directory
 
 LEARNING_RATE_MILESTONES = (0.5, 0.75, 0.875)  # the paper's step decay, as fractions of the epochs
 
@@ -107,22 +110,6 @@ def scaling_gaits(training_joints: np.ndarray, augmentation, seed: int) -> np.nd
     return augmented_copies(training_joints, augmentation, SCALING_COPIES, seed)
 
 
-def prepare_run_directory(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool) -> pathlib.Path:
-    """Checks ``run_dir`` (empty for a new run; unfinished with a backup for a resumed one) and writes ``config.json``."""
-    run_dir = pathlib.Path(run_dir)
-    config.validate()
-    if resume:
-        if (run_dir / "metrics.json").exists():
-            raise ValueError(f"{run_dir}: this run has already finished (metrics.json exists); nothing to resume")
-        if not (run_dir / "backup").exists():
-            raise ValueError(f"{run_dir}: no checkpoint to resume from (no backup/ folder); start a new run instead")
-    elif run_dir.exists() and any(run_dir.iterdir()):
-        raise ValueError(f"{run_dir}: the run directory is not empty; choose a new one or pass --resume")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", dataclasses.asdict(config))
-    return run_dir
-
-
 def configured_split(config: TrainConfig, labels: np.ndarray, groups: np.ndarray, num_classes: int) -> Split:
     """The split ``config`` asks for: by ``split_fractions``, or fold ``config.fold`` of a grouped k-fold."""
     if config.folds == 0:
@@ -134,25 +121,37 @@ def configured_split(config: TrainConfig, labels: np.ndarray, groups: np.ndarray
     return folds[config.fold]
 
 
-def load_split(config: TrainConfig, run_dir: pathlib.Path) -> tuple[GaitSet, dict[str, GaitSet]]:
-    """Seeds Keras, loads ``config.data``, splits it and writes ``split.json``: the gaits and their splits."""
+def load_split(config: TrainConfig) -> tuple[GaitSet, dict[str, GaitSet]]:
+    """Seeds Keras, loads ``config.data`` and splits it: the gaits and their splits (nothing is written)."""
     keras.utils.set_random_seed(config.seed)
     gaits = load_gaits(config.data, config.label_names)
     parts = configured_split(config, gaits.labels, gaits.groups, gaits.num_classes).apply(gaits)
-    write_json(run_dir / "split.json", {name: part.keys.tolist() for name, part in parts.items()})
     return gaits, parts
 
 
-def run_callbacks(config: TrainConfig, run_dir: pathlib.Path) -> list[keras.callbacks.Callback]:
-    """The callbacks every run has: step decay, backup for ``--resume``, ``history.csv``, TensorBoard."""
-    callbacks = [
-        # Restores model, optimizer and epoch on --resume.
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
-        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
-    ]
+def split_keys(parts: dict[str, GaitSet]) -> dict[str, list[str]]:
+    """What ``split.json`` holds: the gait keys of each split."""
+    return {name: part.keys.tolist() for name, part in parts.items()}
+
+
+def run_callbacks(config: TrainConfig, run_dir: pathlib.Path, best: keras.callbacks.Callback,
+                  image: keras.callbacks.Callback) -> list[keras.callbacks.Callback]:
+    """Every run's callbacks, in the order that keeps a killed run resumable.
+
+    A non-finite loss stops training first. The best model and ``history.csv``
+    are written before the epoch's backup: a run killed in between redoes the
+    epoch (``step_tf.training.backup`` trims its logged row) rather than lose it.
+    The backup, last, restores model, optimizer and epoch on ``--resume``.
+    """
+    callbacks = [StopOnNonFiniteLoss(), best]
     if config.learning_rate_schedule == "step":
-        callbacks.insert(0, keras.callbacks.LearningRateScheduler(step_decay(config.learning_rate, config.epochs)))
+        callbacks.append(keras.callbacks.LearningRateScheduler(step_decay(config.learning_rate, config.epochs)))
+    callbacks += [
+        keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        image,
+        KillSafeBackup(run_dir / BACKUP_FOLDER),
+    ]
     return callbacks
 
 
@@ -190,8 +189,8 @@ def train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool = False
 
 
 def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbose: int | None, strategy) -> dict:
-    run_dir = prepare_run_directory(config, run_dir, resume)
-    gaits, parts = load_split(config, run_dir)
+    run_dir = check_run_directory(config, run_dir, resume)
+    gaits, parts = load_split(config)
 
     augmentation = default_augmentation() if config.augment else None
     if config.generated is None:
@@ -213,28 +212,26 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
             model.adapt_feature_scaling(scaling_gaits(parts["train"].joints, augmentation, config.seed))
     prepare_keras_fit(model, strategy, next(iter(validation_data)))
 
-    best_path = run_dir / "best.keras"
-    best_so_far = None
-    if resume and best_path.exists():
-        best_so_far = keras.saving.load_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["accuracy"]
-    callbacks = [
-        # The best model is saved before the epoch's backup: a run killed in between
-        # redoes the epoch rather than losing its model as a candidate.
-        BestModelCheckpoint(best_path, monitor="val_accuracy", best=best_so_far),
-        *run_callbacks(config, run_dir),
-        ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / "logs" / "validation"), config.confusion_matrix_every),
-    ]
-    training_seconds = fit_and_save(
-        model, config, run_dir, shard_by_element(train_data), shard_by_element(validation_data), callbacks, verbose
-    )
+    with run_directory(config, run_dir, resume, split_keys(parts)):
+        best_path = run_dir / "best.keras"
+        best_so_far = None
+        if resume and best_path.exists():
+            best_so_far = load_keras_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["accuracy"]
+        callbacks = run_callbacks(
+            config, run_dir, BestModelCheckpoint(best_path, monitor="val_accuracy", best=best_so_far),
+            ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / "logs" / "validation"), config.confusion_matrix_every),
+        )
+        training_seconds = fit_and_save(
+            model, config, run_dir, shard_by_element(train_data), shard_by_element(validation_data), callbacks, verbose
+        )
 
-    best = keras.saving.load_model(best_path)
-    metrics = {"model": config.model, "training_seconds": round(training_seconds, 1), "epochs": config.epochs}
-    for name in ("validation", "test"):
-        if len(parts[name]) == 0:  # a test fraction of 0 was asked for
-            metrics[name] = None
-            continue
-        true_labels, predicted = _predict(best, gait_dataset(parts[name], config.batch_size))
-        metrics[name] = classification_report(true_labels, predicted, gaits.label_names)
-    write_json(run_dir / "metrics.json", metrics)
+        best = load_keras_model(best_path)
+        metrics = {"model": config.model, "training_seconds": round(training_seconds, 1), "epochs": config.epochs}
+        for name in ("validation", "test"):
+            if len(parts[name]) == 0:  # a test fraction of 0 was asked for
+                metrics[name] = None
+                continue
+            true_labels, predicted = _predict(best, gait_dataset(parts[name], config.batch_size))
+            metrics[name] = classification_report(true_labels, predicted, gaits.label_names)
+        finish_run(run_dir, metrics)
     return metrics

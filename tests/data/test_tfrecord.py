@@ -135,3 +135,19 @@ def test_no_files_or_no_glob_are_clear_errors(tmp_path):
     (tmp_path / "empty.tfrecord").write_bytes(b"")
     with pytest.raises(ValueError, match="hold no gaits"):
         load_gaits(f"tfrecord:{tmp_path}/empty.tfrecord")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.999])
+def test_a_shard_cut_short_is_an_error_naming_it_not_lost_gaits(tmp_path, capsys, keep):
+    from step_tf import fit
+
+    paths = _write_shards(load_gaits("embedded:32"), tmp_path, num_shards=2)
+    data = paths[1].read_bytes()
+    paths[1].write_bytes(data[: int(len(data) * keep)])  # a copy cut short: TensorFlow's reader stops quietly there
+    # Cut inside a record's data: the reader stops quietly; inside its last checksum: the reader's data-loss error.
+    message = re.escape(str(paths[1])) + ": (truncated or )?corrupt TFRecord file"
+    with pytest.raises(ValueError, match=message):
+        load_gaits(f"tfrecord:{tmp_path}/gaits-*.tfrecord")
+    assert fit.main(["--data", f"tfrecord:{tmp_path}/gaits-*.tfrecord", "--run-dir", str(tmp_path / "run")]) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "run").exists()  # nothing written for a run that could not start

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -125,3 +126,16 @@ def test_an_export_killed_midway_leaves_no_version(run_dir, exported, tmp_path):
     process.wait()
     assert list_versions(base / MODEL_NAME) == [1]
     assert sorted(p.name for p in (base / MODEL_NAME).iterdir() if not p.name.startswith(".")) == ["1"]
+
+
+def test_export_refuses_a_model_with_nan_weights(run_dir, tmp_path):
+    from step_tf.serving.exporting import export_run
+
+    broken = tmp_path / "run"
+    shutil.copytree(run_dir, broken)
+    model = keras.saving.load_model(broken / "best.keras")
+    model.trainable_weights[0].assign(np.full(model.trainable_weights[0].shape, np.nan, np.float32))
+    model.save(broken / "best.keras")
+    with pytest.raises(ValueError, match=r"best.keras: weight .* holds NaN or infinite values .*refusing to export"):
+        export_run(broken, tmp_path / "models" / "gaits", tflite_models=False)
+    assert not (tmp_path / "models" / "gaits").exists() or not any((tmp_path / "models" / "gaits").iterdir())

@@ -1,0 +1,195 @@
+"""The reliability catalogue outside serving and killed runs: no NaN model, no half-made run directory, no traceback.
+
+Each test is one reported case that must not come back (README, "Reliability").
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from step_tf import fit
+from step_tf.files import atomic_output, write_json
+
+TINY = ["--epochs", "1", "--batch-size", "16", "--channels", "4,4", "--strides", "1,2", "--temporal-kernel-size", "3",
+        "--verbose", "0"]
+
+
+# 4. A NaN model neither trains, nor exports, nor answers.
+
+def test_a_non_finite_learning_rate_is_refused_before_anything_is_written(tmp_path, capsys):
+    assert fit.main(["--data", "embedded:64", "--learning-rate", "inf", "--run-dir", str(tmp_path / "run"), *TINY]) == 2
+    assert "learning rate must be positive and finite, got inf" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_diverging_loss_stops_training_with_a_clear_error():
+    from step_tf.training.callbacks import StopOnNonFiniteLoss, TrainingDiverged
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(1e30), loss="mse")
+    x = np.ones((32, 3), np.float32) * 1e10
+    with pytest.raises(TrainingDiverged, match=r"training diverged: the loss is (nan|inf) at epoch 1, batch \d+ .*lower --learning-rate"):
+        model.fit(x, x[:, :1], epochs=3, batch_size=4, verbose=0, callbacks=[StopOnNonFiniteLoss()])
+
+
+def test_nan_values_are_never_written_as_json(tmp_path):
+    with pytest.raises(ValueError, match="metrics.json: refusing to write NaN"):
+        write_json(tmp_path / "metrics.json", {"accuracy": float("nan")})
+    assert not list(tmp_path.iterdir())
+
+
+# 9. A run directory is made only once the run can start, and a failed run can be given again.
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--data", "embedded:0"], "embedded"),
+    (["--channels", "0,4"], "channels and strides must be at least 1"),
+])
+def test_a_run_that_cannot_start_writes_nothing(tmp_path, capsys, arguments, message):
+    run_dir = tmp_path / "run"
+    assert fit.main(["--run-dir", str(run_dir), *TINY, *arguments]) == 2
+    assert message in capsys.readouterr().err
+    assert not run_dir.exists()
+
+
+def test_a_run_dir_that_is_a_file_is_one_clear_error(tmp_path, capsys):
+    (tmp_path / "taken").write_text("x")
+    assert fit.main(["--data", "embedded:64", "--run-dir", str(tmp_path / "taken"), *TINY]) == 2
+    assert "taken: is a file, not a run directory" in capsys.readouterr().err
+
+
+def test_a_run_failing_in_its_first_epoch_removes_what_it_wrote(tmp_path, monkeypatch):
+    from step_tf.config import resolve
+    from step_tf.training import loop
+
+    def failing_fit(*args, **kwargs):
+        raise ValueError("the disk is full")
+
+    monkeypatch.setattr(loop, "fit_and_save", failing_fit)
+    config = resolve(data="embedded:64", epochs=1, batch_size=16, channels=(4, 4), strides=(1, 2), temporal_kernel_size=3)
+    (tmp_path / "empty").mkdir()
+    for run_dir in (tmp_path / "new", tmp_path / "empty"):
+        with pytest.raises(ValueError, match="the disk is full"):
+            loop.train(config, run_dir, verbose=0)
+        assert not run_dir.exists() or not any(run_dir.iterdir())
+
+
+def test_resume_of_a_run_killed_before_its_first_backup_starts_it_again(tmp_path):
+    from step_tf.training.backup import trim_history
+
+    history = tmp_path / "history.csv"
+    history.write_text("epoch,accuracy\n0,0.5\n1,0.6\n2,0.")
+    trim_history(history, 1)
+    assert history.read_text() == "epoch,accuracy\n0,0.5\n"  # the redone epoch and the cut-short line are gone
+
+
+# 5 and 10. Pairs and partial files.
+
+def test_generate_checks_both_outputs_before_writing_either(tmp_path):
+    from step_tf.data.egait import write_egait
+    from step_tf.data.sources import load_gaits
+
+    gaits = load_gaits("embedded:8")
+    features, labels = tmp_path / "features.h5", tmp_path / "labels.h5"
+    write_egait(gaits, features, labels)
+    before = labels.read_bytes()
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError, match="folder: is a folder; give a file name"):
+        write_egait(gaits.subset(np.arange(4)), tmp_path / "folder", labels)
+    assert labels.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["features.h5", "folder", "labels.h5"]
+
+
+def test_a_killed_writers_partial_files_are_removed_by_the_next_writer(tmp_path):
+    target = tmp_path / "gaits.h5"
+    code = (
+        "import os, pathlib, signal; from step_tf.files import atomic_output\n"
+        f"with atomic_output(pathlib.Path({str(target)!r})) as temporary:\n"
+        "    temporary.write_bytes(b'x' * 1000000); os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], env=os.environ).returncode != 0
+    assert [path.name for path in tmp_path.iterdir() if ".partial-" in path.name]  # what kill -9 leaves
+    with atomic_output(target) as temporary:
+        temporary.write_text("whole")
+    assert [path.name for path in tmp_path.iterdir()] == ["gaits.h5"]
+
+
+# 7. A broken .keras file is one error naming it.
+
+def test_a_truncated_or_foreign_keras_file_is_named(tmp_path):
+    from step_tf.models.loading import load_keras_model
+
+    good = tmp_path / "good.keras"
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(good)
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(ValueError, match="truncated.keras: not a .keras archive, or one cut short"):
+        load_keras_model(truncated)
+    foreign = tmp_path / "foreign.keras"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(foreign, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                config.update(module="builtins", class_name="print", registered_name=None)
+                data = json.dumps(config).encode()
+            target.writestr(item, data)
+    with pytest.raises(ValueError, match="foreign.keras: cannot load this Keras model"):
+        load_keras_model(foreign)
+
+
+# 7. Tracebacks become one error naming the file.
+
+def _bvh(frame_time="0.0333333", depth=1) -> str:
+    opening = "".join(f"JOINT J{level}\n{{\nOFFSET 0 1 0\nCHANNELS 3 Zrotation Xrotation Yrotation\n" for level in range(depth))
+    closing = "End Site\n{\nOFFSET 0 1 0\n}\n" + "}\n" * depth
+    channels = 6 + 3 * depth
+    return ("HIERARCHY\nROOT Hips\n{\nOFFSET 0 0 0\nCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+            f"{opening}{closing}}}\nMOTION\nFrames: 2\nFrame Time: {frame_time}\n" + ("0 " * channels + "\n") * 2)
+
+
+@pytest.mark.parametrize("text, message", [
+    (_bvh(frame_time="1e16"), r"clip.bvh: line \d+: Frame Time: 1e\+16 must be in \(0, 1\] seconds"),
+    (_bvh(depth=3000), "clip.bvh: the joint hierarchy is nested too deeply"),
+])
+def test_absurd_bvh_files_are_one_error_naming_them(tmp_path, text, message):
+    from step_tf.data.bvh import read_bvh
+
+    (tmp_path / "clip.bvh").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_bvh(tmp_path / "clip.bvh")
+
+
+def test_outputs_that_are_folders_are_refused_before_any_work(tmp_path, capsys):
+    from step_tf import generate, predict, video
+
+    for main, arguments in [
+        (predict.main, ["--model", str(tmp_path), "--input", "x.npz", "--output", str(tmp_path)]),
+        (generate.main, [str(tmp_path), "--per-class", "1", "--out", str(tmp_path)]),
+        (video.main, ["clip.mp4", "--model", str(tmp_path), "--output", str(tmp_path)]),
+        (video.main, ["clip.mp4", "--model", str(tmp_path), "--render", str(tmp_path)]),
+    ]:
+        with pytest.raises(SystemExit) as exit_status:
+            main(arguments)
+        assert exit_status.value.code == 2
+        assert f"{tmp_path}: is a folder; give a file name to write" in capsys.readouterr().err
+
+
+def test_video_refuses_a_render_format_before_analysing(tmp_path, capsys):
+    from step_tf import video
+
+    assert video.main([str(tmp_path / "missing.mp4"), "--model", str(tmp_path / "missing"), "--render", str(tmp_path / "out.txt")]) == 2
+    assert "out.txt: cannot render to .txt" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert fit.main(["--data", "embedded:64", "--run-dir", str(tmp_path / "file" / "run"), *TINY]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and str(tmp_path / "file") in errors[0]
