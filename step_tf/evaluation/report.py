@@ -8,7 +8,8 @@ external test set). Writes into ``out_dir`` (default ``RUN/evaluation``):
 
 * ``evaluation-<split>.json`` -- ``classification_report`` (accuracy, balanced
   accuracy, per-class precision/recall/F1, confusion matrix) plus
-  ``accuracy_interval`` (percentile bootstrap), the data spec and model file;
+  ``accuracy_interval`` (percentile bootstrap over the gaits' groups: recordings
+  or subjects, whose gaits are correlated), the data spec and model file;
 * ``confusion_matrix-<split>.png`` -- counts and row percentages (paper Figure 6).
 """
 
@@ -91,7 +92,9 @@ def evaluate_run(
     predicted = predict_labels(model, gaits, config.batch_size)
     report = classification_report(gaits.labels, predicted, gaits.label_names)
     # A single gait has no sampling spread to resample.
-    report["accuracy_interval"] = accuracy_interval(gaits.labels, predicted, confidence, num_resamples, seed) if len(gaits) > 1 else None
+    report["accuracy_interval"] = (
+        accuracy_interval(gaits.labels, predicted, confidence, num_resamples, seed, groups=gaits.groups) if len(gaits) > 1 else None
+    )
     report.update(run_dir=str(run_dir), model_file="best.keras", data=data or config.data, split=split)
     write_json(out_dir / f"evaluation-{split}.json", report)
     with atomic_output(out_dir / f"confusion_matrix-{split}.png") as temporary:

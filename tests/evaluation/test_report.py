@@ -89,6 +89,7 @@ def test_evaluate_cli_agrees_with_the_final_score_and_writes_real_files(recorded
     assert report["accuracy"] == metrics["test"]["accuracy"]
     interval = report["accuracy_interval"]
     assert interval["low"] <= report["accuracy"] <= interval["high"]
+    assert interval["method"].startswith("percentile bootstrap over groups")  # subjects, not gaits
     # The confusion matrix again, from the model's predictions and counted independently.
     gaits = load_gaits(DATA)
     chosen = np.isin(gaits.keys, sorted(split["test"]))

@@ -7,7 +7,7 @@ from step_tf.data.preprocess import rotate_about_vertical
 from step_tf.data.synthetic import generate_gaits
 from step_tf.features import affective_features
 from step_tf.models.backbone import STGCNBackbone
-from step_tf.models.classifiers import STEP, BaselineSTEP, HeadingNormalisation, RootCentring
+from step_tf.models.classifiers import STEP, BaselineSTEP, HeadingNormalisation, JointVelocity, RootCentring
 from tests.helpers import run_layer_test, run_model_test
 
 SMALL = dict(channels=(8, 16), strides=(1, 2), temporal_kernel_size=5)
@@ -113,6 +113,22 @@ def test_backbone_layer_checks():
 
 def test_root_centring_layer_checks():
     run_layer_test(RootCentring, dict(root_index=0), (2, 5, 16, 3), (2, 5, 16, 3), run_training_step=False)
+
+
+def test_joint_velocity_of_a_steady_walk_is_its_speed_in_every_frame():
+    frames = np.arange(30, dtype=np.float32)[None, :, None, None]
+    # Every joint drifts at 1.2 m/s along z and the right hand also moves up at 0.3 m/s: exact for the cubic filter.
+    joints = np.zeros((1, 30, 16, 3), np.float32) + frames / 30.0 * np.array([0.0, 0.0, 1.2], np.float32)
+    joints[:, :, 9, 1] += frames[:, :, 0, 0] / 30.0 * 0.3
+    velocity = JointVelocity(frame_rate=30.0)(joints).numpy()
+    assert velocity.shape == joints.shape
+    expected = np.broadcast_to(np.array([0.0, 0.0, 1.2], np.float32), joints.shape).copy()
+    expected[:, :, 9, 1] = 0.3
+    np.testing.assert_allclose(velocity, expected, atol=1e-4)
+
+
+def test_joint_velocity_layer_checks():
+    run_layer_test(JointVelocity, dict(frame_rate=25.0), (2, 20, 16, 3), (2, 20, 16, 3), run_training_step=False)
 
 
 def test_heading_normalisation_layer_checks():
