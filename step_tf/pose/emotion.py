@@ -8,8 +8,8 @@ walking or not by ``step_tf.pose.walking``, and only walking windows
 classified.
 
 Window states: ``walking``, ``not walking`` (``step_tf.pose.walking.RULE``)
-and ``no person`` (a window of the video's 30 fps time grid, 75 frames every
-30, in which no frame has anybody in it).
+and ``no person``: a window of the video's 30 fps time grid (75 frames every
+30, and one ending on the last frame) in which no frame has anybody in it.
 
 Whom to classify (``PERSON_RULES``): by default every track with walking
 windows, each with its own result; ``largest`` the track with the largest
@@ -107,19 +107,28 @@ class Extraction:
                 return track
         raise ValueError(f"{self.path}: there is no track {track_id}; tracks: {', '.join(str(t.track_id) for t in self.tracks) or 'none'}")
 
+    def gait_key(self, window: Window, stem: str | None = None) -> str:
+        """``STEM_SEGMENT_START`` (start in 30 fps frames of its segment), the key of a window saved as a gait."""
+        start = round((window.start_time - self.segments[window.segment].start_time) * FRAME_RATE)
+        return f"{stem or self.path.stem}_{window.segment}_{start:05d}"
+
     def walking_windows(self, track_ids) -> list[int]:
         """Indices of the walking windows of the tracks ``track_ids``."""
         return [i for i, w in enumerate(self.windows) if w.track_id in track_ids and w.walk.state == WALKING]
 
 
 def empty_spans(timestamps: np.ndarray, present: np.ndarray, num_frames: int = NUM_FRAMES, stride: int = DEFAULT_STRIDE) -> list[Span]:
-    """The windows of the video's 30 fps time grid (``num_frames`` long, every ``stride``) with nobody in any frame."""
+    """The windows of the video's 30 fps time grid (``num_frames`` long, every ``stride``, and one ending on the last
+    frame, so that an empty end is seen) with nobody in any frame."""
     if len(timestamps) == 0:
         return []
     grid_length = int(np.floor((timestamps[-1] - timestamps[0]) * FRAME_RATE + 1e-3)) + 1
     seen = np.asarray(timestamps)[np.asarray(present, bool)]
+    starts = window_starts(grid_length, num_frames, stride)
+    if starts[-1] + num_frames < grid_length:
+        starts.append(grid_length - num_frames)
     spans = []
-    for start in window_starts(grid_length, num_frames, stride):
+    for start in starts:
         begin = timestamps[0] + start / FRAME_RATE
         end = timestamps[0] + (min(start + num_frames, grid_length) - 1) / FRAME_RATE
         if not np.any((seen >= begin - 1e-6) & (seen <= end + 1e-6)):

@@ -49,15 +49,16 @@ REID_SECONDS = 1.0
 REID_DISTANCE = 0.5
 MIN_ROI_PIXELS = 32.0
 MAX_ROI_SCALE = 2.0
-# (name, BlazePose landmark pairs, (shortest, longest) in metres): wide of any adult's or child's, and of the
-# fixture walker's 0.20-0.49 m; the torso runs from mid-shoulder to mid-hip.
+# (name, BlazePose landmark pairs, (shortest, longest) in metres): wide of any adult's or child's (the fixture
+# walker's are 0.20-0.49 m, and the model gave a real person's thigh 0.15 m on a half-size frame); the torso runs
+# from mid-shoulder to mid-hip. They catch bodies no human has, not unusual people.
 BONE_RANGES = (
-    ("thigh", ((23, 25), (24, 26)), (0.15, 0.8)),
-    ("shin", ((25, 27), (26, 28)), (0.15, 0.8)),
-    ("upper arm", ((11, 13), (12, 14)), (0.1, 0.6)),
-    ("forearm", ((13, 15), (14, 16)), (0.1, 0.6)),
+    ("thigh", ((23, 25), (24, 26)), (0.08, 1.0)),
+    ("shin", ((25, 27), (26, 28)), (0.08, 1.0)),
+    ("upper arm", ((11, 13), (12, 14)), (0.05, 0.7)),
+    ("forearm", ((13, 15), (14, 16)), (0.05, 0.7)),
 )
-TORSO_RANGE = (0.2, 0.9)
+TORSO_RANGE = (0.15, 1.0)
 HIPS, SHOULDERS = [23, 24], [11, 12]
 
 
@@ -216,9 +217,11 @@ class PoseTracker:
                     continue
                 roi = Roi.from_points(hip, detection.keypoints[1] * pixels)
                 landmarks = self.models.landmarks(image_rgb, roi)
-                if rejection(landmarks, roi, width, height) is not None:
+                hip = landmarks.image[HIPS, :2].mean(axis=0)
+                # The detector's mid-hip is rough: the landmarks' tell better whether this is someone already followed.
+                if rejection(landmarks, roi, width, height) is not None or _near(hip, alive, SAME_PERSON_DISTANCE) is not None:
                     continue
-                track = _Track(self._new_id(landmarks.image[HIPS, :2].mean(axis=0), timestamp), roi)
+                track = _Track(self._new_id(hip, timestamp), roi)
                 poses.append(track.update(landmarks, timestamp, width, height))
                 alive.append(track)
         self._tracks = alive
