@@ -101,7 +101,7 @@ def _panel(width: int, timestamps: np.ndarray, curves: np.ndarray, now: int, lab
         text = f"{name} {curves[now, k]:.2f}" if walking else name
         cv2.putText(panel, text, (8, 22 + 26 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.55, colour, 1, cv2.LINE_AA)
     if not walking:
-        cv2.putText(panel, "not classified: nobody walking", (8, bottom), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (200, 200, 200), 1, cv2.LINE_AA)
+        cv2.putText(panel, "not classified: nobody walking", (left + 8, top + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (200, 200, 200), 1, cv2.LINE_AA)
     cursor = int(round(x[now]))
     cv2.line(panel, (cursor, top), (cursor, bottom), (255, 255, 255), 1)
     return panel
