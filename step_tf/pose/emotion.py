@@ -313,7 +313,8 @@ class VideoResult:
             "label_names": list(self.label_names),
             "rules": {
                 "walking": RULE,
-                "no person": "a window of the video's time grid (75 frames every 30 at 30 fps) in which no frame has a person",
+                "no person": ("a window of the video's time grid (75 frames every 30 at 30 fps, and one ending on the last frame) "
+                              "in which no frame has a person"),
                 "emotions": "only walking windows are classified",
             },
             "selection": {"person": self.person, "rule": PERSON_RULES.get(self.person, f"track {self.person}"), "tracks": self.selected},
