@@ -265,10 +265,6 @@ class VideoResult:
         rows = [row for row, index in enumerate(self.classified) if self.extraction.windows[index].track_id in track_ids]
         return self.probabilities[rows]
 
-    @property
-    def class_name(self) -> str:
-        return _result(self.label_names, self.probabilities)["class_name"] or NO_WALKING
-
     def as_dict(self) -> dict:
         extraction = self.extraction
         total = sum(extraction.stage_seconds.values()) + self.classify_seconds
