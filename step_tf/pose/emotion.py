@@ -343,8 +343,12 @@ def classify_windows(classifier: Classifier, gait_windows: list[Window]) -> np.n
 
 def analyse_video(path: str | os.PathLike, classifier: Classifier, pose: PoseTracker | None = None, person: str = "all",
                   **options) -> VideoResult:
-    """``extract_gaits`` (``options`` go to it), then the walking windows of the tracks ``person`` selects classified."""
-    extraction = extract_gaits(path, pose, **options)
+    """``extract_gaits`` (``options`` go to it), then ``classify_extraction``."""
+    return classify_extraction(extract_gaits(path, pose, **options), classifier, person)
+
+
+def classify_extraction(extraction: Extraction, classifier: Classifier, person: str = "all") -> VideoResult:
+    """The walking windows of the tracks ``person`` selects (``select_tracks``), classified."""
     selected = select_tracks(extraction, person)
     classified = extraction.walking_windows(selected)
     started = time.perf_counter()

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from step_tf.pose.emotion import EmotionStream, analyse_video
+from step_tf.pose.emotion import EmotionStream, analyse_video, classify_extraction, select_tracks
 from step_tf.pose.render import GREY_PANEL, PANEL, render_video
 from step_tf.pose.video_io import VideoReader
 from step_tf.video import main
@@ -71,12 +71,9 @@ def test_two_walkers_are_two_tracks_each_with_its_own_result(scene_extractions):
 def test_person_rules_on_two_walkers(scenes, scene_extractions, run_dir, tmp_path, capsys):
     extraction = scene_extractions["two"]
     walking = {t.track_id: len(extraction.walking_windows([t.track_id])) for t in extraction.tracks}
-    reports = {}
-    for person in ("all", "largest", "walker", str(max(walking))):
-        out = tmp_path / f"{person}.json"
-        assert main([str(scenes["two"]), "--model", str(run_dir), "--person", person, "--output", str(out)]) == 0
-        reports[person] = json.loads(out.read_text())
-    everyone = reports["all"]
+    assert main([str(scenes["two"]), "--model", str(run_dir), "--output", str(tmp_path / "all.json")]) == 0
+    everyone = json.loads((tmp_path / "all.json").read_text())
+    assert [t["id"] for t in everyone["tracks"]] == [t.track_id for t in extraction.tracks]
     assert everyone["selection"]["tracks"] == sorted(i for i, n in walking.items() if n) and len(everyone["selection"]["tracks"]) == 2
     for entry in everyone["tracks"]:
         if walking[entry["id"]]:
@@ -84,21 +81,28 @@ def test_person_rules_on_two_walkers(scenes, scene_extractions, run_dir, tmp_pat
     assert everyone["video_result"]["windows"] == sum(walking.values())
     classified = [w for w in everyone["windows"] if "probabilities" in w]
     assert len(classified) == sum(walking.values()) and all(w["state"] == "walking" for w in classified)
-    # largest: the track with the largest median box; walker: the most walking windows.
+    # largest: the track with the largest median box; walker: the most walking windows; an id: that track.
     largest = max(extraction.tracks, key=lambda t: (t.median_area, -t.track_id)).track_id
-    assert reports["largest"]["selection"]["tracks"] == [largest]
-    most = max(walking.values())
-    walker, = reports["walker"]["selection"]["tracks"]
-    assert walking[walker] == most
-    assert reports[str(max(walking))]["selection"]["tracks"] == [max(walking)]
-    for person in ("largest", "walker"):
-        chosen, = reports[person]["selection"]["tracks"]
-        assert {w["track"] for w in reports[person]["windows"] if "probabilities" in w} <= {chosen}
+    assert select_tracks(extraction, "largest") == [largest]
+    walker, = select_tracks(extraction, "walker")
+    assert walking[walker] == max(walking.values())
+    assert select_tracks(extraction, str(max(walking))) == [max(walking)]
+    with pytest.raises(ValueError, match="unknown person rule 'tallest'"):
+        select_tracks(extraction, "tallest")
     capsys.readouterr()
     assert main([str(scenes["two"]), "--model", str(run_dir), "--person", "99"]) == 2
     assert "there is no track 99; tracks: " in capsys.readouterr().err
-    assert main([str(scenes["two"]), "--model", str(run_dir), "--person", "tallest"]) == 2
-    assert "unknown person rule 'tallest'" in capsys.readouterr().err
+
+
+def test_only_the_chosen_persons_walking_windows_are_classified(scene_extractions, classifier):
+    extraction = scene_extractions["two"]
+    for person in ("largest", "walker"):
+        result = classify_extraction(extraction, classifier, person)
+        chosen, = result.selected
+        assert result.classified == extraction.walking_windows([chosen])
+        report = result.as_dict()
+        assert {w["track"] for w in report["windows"] if "probabilities" in w} == {chosen}
+        assert [t["id"] for t in report["tracks"] if t["result"] is not None] == [chosen]
 
 
 def test_a_walker_who_leaves_the_frame(scene_extractions):

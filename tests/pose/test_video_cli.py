@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from step_tf.data.egait import read_egait
-from step_tf.pose.emotion import VideoResult, extract_gaits
+from step_tf.pose.emotion import classify_extraction, extract_gaits
 from step_tf.pose.extract import extract_folder, read_labels
 from step_tf.pose.render import PANEL_HEIGHT, render_video
 from step_tf.video import main
@@ -32,9 +32,7 @@ def write_video(path, frames, size=(320, 240)):
 
 
 def test_render_of_the_fixture_is_a_real_video(extraction, classifier, tmp_path):
-    classified = extraction.walking_windows([0])
-    probabilities = classifier.predict(np.stack([extraction.windows[i].joints for i in classified]))
-    result = VideoResult(extraction, classifier.label_names, "all", [0], classified, probabilities, 0.0)
+    result = classify_extraction(extraction, classifier)
     frames, size = render_video(result, tmp_path / "walk.mp4")
     capture = cv2.VideoCapture(str(tmp_path / "walk.mp4"))
     decoded = 0
