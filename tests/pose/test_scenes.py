@@ -131,6 +131,14 @@ def test_stream_states_on_the_padded_walker(scenes, classifier, pose):
     assert after == [(f, None, "no person") for f in range(224, 310, 15)]
 
 
+def test_stream_says_not_walking_for_the_standing_person(scenes, classifier, pose):
+    stream = EmotionStream(classifier, every=15, pose=pose)
+    pose.restart()
+    updates = [u for frame, t in VideoReader(scenes["standing"]) for u in stream.push(frame, t)]
+    assert [(round(u.timestamp * 30), u.track_id, u.state) for u in updates] == [(f, 0, "not walking") for f in range(29, 90, 15)]
+    assert all(u.probabilities is None and u.class_name is None for u in updates)
+
+
 def test_render_draws_nothing_where_nobody_is_and_greys_the_panel(scenes, classifier, pose, tmp_path):
     result = analyse_video(scenes["padded"], classifier, pose)
     frames, (width, height) = render_video(result, tmp_path / "padded.mp4")
