@@ -88,3 +88,16 @@ def test_implausible_poses_are_named(real_pose):
     assert implausibility(moved(landmarks, world=stretched), roi, width, height).startswith("shin of 1.50 m")
     collapsed = np.repeat(landmarks.world[:1], 33, axis=0)  # every landmark on one point
     assert implausibility(moved(landmarks, world=collapsed), roi, width, height).startswith("thigh of 0.00 m")
+
+
+@pytest.mark.parametrize("away, same_id", [(5, True), (40, False)])
+def test_a_person_found_again_soon_near_where_they_were_keeps_their_id(walker_frames, background, pose, away, same_id):
+    # 5 frames (0.17 s) of the empty room between two stretches of the walk: the same person; 40 frames (1.3 s, over
+    # REID_SECONDS): someone new.
+    pose.restart()
+    frames = walker_frames[:30] + [background] * away + walker_frames[30 + away:30 + away + 20]
+    ids = [[p.track_id for p in pose.process(frame, i / 30)] for i, frame in enumerate(frames)]
+    assert ids[:30] == [[0]] * 30 and ids[30:30 + away] == [[]] * away
+    back = ids[30 + away:]
+    assert sum(1 for found in back if found) >= 18  # the detector may miss her for a frame or two
+    assert {i for found in back for i in found} == ({0} if same_id else {1})
