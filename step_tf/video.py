@@ -1,17 +1,21 @@
 """From walking videos to perceived emotions: ``python -m step_tf.video``.
 
-    python -m step_tf.video VIDEO --model MODEL [--output OUT.json] [--render OUT.mp4|OUT.gif] [--save-gaits OUT.h5]
+    python -m step_tf.video VIDEO --model MODEL [--person all|ID|largest|walker] [--output OUT.json] [--render OUT.mp4|OUT.gif] [--save-gaits OUT.h5]
     python -m step_tf.video --camera INDEX --model MODEL [--every K] [--max-frames N]
     python -m step_tf.video extract DIR --labels labels.csv --out gaits.h5
 
 MODEL is a training run directory, a ``.keras`` file or an exported
 ``saved_models/NAME[/VERSION]``. The first form prints (or writes) JSON with
-each 75-frame window's class probabilities and the video's result (the mean
-of its windows); ``--render`` draws the skeleton and the probabilities over
-time onto the video; ``--save-gaits`` writes the windows as an E-Gait pair
-(``OUT.h5`` and ``OUT_labels.h5``, labelled with the model's predicted
-classes). ``--camera`` classifies a live camera, printing one JSON line every
-K frames. ``extract`` turns a folder of labelled videos into a training set
+every person found (tracks: id, frames, boxes), each 75-frame window's state
+(walking, not walking, no person), the class probabilities of the walking
+windows of the people ``--person`` selects (``step_tf.pose.emotion``), their
+results and the video's (the mean of those windows, or "no walking found");
+``--render`` draws each person's box, id and skeleton and the probabilities
+over time onto the video; ``--save-gaits`` writes the classified windows as an
+E-Gait pair (``OUT.h5`` and ``OUT_labels.h5``, labelled with the model's
+predicted classes). ``--camera`` reports a live camera every K frames, one
+JSON line per person in view (their state, and the emotion of those walking)
+or one ``no person`` line. ``extract`` turns a folder of labelled videos into a training set
 (``gaits.h5`` and ``gaits_labels.h5``, for ``fit --data egait:gaits.h5,gaits_labels.h5``);
 an interrupted run continues where it stopped.
 """
@@ -36,6 +40,8 @@ def analyse_parser() -> argparse.ArgumentParser:
     arguments.add_argument("video", nargs="?", type=pathlib.Path, help="a video file")
     arguments.add_argument("--model", type=pathlib.Path, required=True, help="run directory, .keras file or saved_models/NAME[/VERSION]")
     arguments.add_argument("--camera", type=int, help="classify camera INDEX live instead of a file")
+    arguments.add_argument("--person", default="all",
+                           help="whom to classify: all (every track that walks, default), a track ID, largest or walker")
     arguments.add_argument("--output", type=output_file, help="write the JSON here (default: standard output)")
     arguments.add_argument("--render", type=output_file, help="annotated video to write (.mp4 or .gif)")
     arguments.add_argument("--save-gaits", type=pathlib.Path, help="E-Gait features file to write (.h5; labels beside it)")
@@ -64,17 +70,15 @@ def _save_gaits(result, path: pathlib.Path) -> pathlib.Path:
     import numpy as np
 
     from step_tf.data.egait import write_egait
-    from step_tf.data.gaits import FRAME_RATE, GaitSet
+    from step_tf.data.gaits import GaitSet
     from step_tf.pose.extract import labels_path_for
 
     extraction = result.extraction
     stem = extraction.path.stem
-    keys = [
-        f"{stem}_{w.segment}_{round((w.start_time - extraction.segments[w.segment].start_time) * FRAME_RATE):05d}"
-        for w in extraction.windows
-    ]
+    classified = [extraction.windows[i] for i in result.classified]
+    keys = [extraction.gait_key(w) for w in classified]
     gaits = GaitSet(
-        joints=np.stack([w.joints for w in extraction.windows]), labels=result.probabilities.argmax(axis=-1),
+        joints=np.stack([w.joints for w in classified]), labels=result.probabilities.argmax(axis=-1),
         label_names=result.label_names, groups=np.full(len(keys), stem), keys=np.asarray(keys), source=str(extraction.path),
     )
     labels_path = labels_path_for(path)
@@ -93,7 +97,7 @@ def run_file(args) -> int:
         if args.render.suffix.lower() not in FORMATS:
             raise ValueError(f"{args.render}: cannot render to {args.render.suffix or 'a file without suffix'}; choose one of {', '.join(FORMATS)}")
     classifier = load_classifier(args.model)
-    result = analyse_video(args.video, classifier, on_frame=_progress if sys.stderr.isatty() else None)
+    result = analyse_video(args.video, classifier, person=args.person, on_frame=_progress if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     report = result.as_dict()
@@ -104,21 +108,18 @@ def run_file(args) -> int:
 
         frames, (width, height) = render_video(result, args.render)
         print(f"rendered {frames} frames of {width}x{height} to {args.render}", file=sys.stderr)
-    if args.save_gaits is not None:
+    if args.save_gaits is not None and not result.classified:
+        print(f"note: no walking window was classified: no gaits saved to {args.save_gaits}", file=sys.stderr)
+    elif args.save_gaits is not None:
         labels_path = _save_gaits(result, args.save_gaits)
-        print(f"saved {len(result.extraction.windows)} gait(s) to {args.save_gaits} and {labels_path} (labels: predicted classes)", file=sys.stderr)
+        print(f"saved {len(result.classified)} gait(s) to {args.save_gaits} and {labels_path} (labels: predicted classes)", file=sys.stderr)
     text = json.dumps(report, indent=2) + "\n"
     if args.output is None:
         sys.stdout.write(text)
     else:
         with atomic_output(args.output) as temporary:
             temporary.write_text(text)
-    print(
-        f"{report['frames']} frames, pose found in {100 * report['detected_fraction']:.1f} %, "
-        f"{len(report['windows'])} window(s), {report['frames_per_second']} frames/s: "
-        f"{report['video_result']['class_name']}",
-        file=sys.stderr,
-    )
+    print(result.summary(), file=sys.stderr)
     return 0
 
 
@@ -139,12 +140,13 @@ def run_camera(args) -> int:
             ok, frame = capture.read()
             if not ok:
                 raise ValueError(f"camera {args.camera}: stopped delivering frames after {stream.frames_seen}")
-            update = stream.push(frame, time.monotonic() - started)
-            if update is not None:
-                print(json.dumps({
-                    "time_s": round(update.timestamp, 3), "class_name": update.class_name, "frames_used": update.frames_used,
-                    "probabilities": {n: round(float(p), 4) for n, p in zip(classifier.label_names, update.probabilities)},
-                }), flush=True)
+            for update in stream.push(frame, time.monotonic() - started):
+                line = {"time_s": round(update.timestamp, 3), "track": update.track_id, "state": update.state,
+                        "frames_used": update.frames_used}
+                if update.probabilities is not None:
+                    line["class_name"] = update.class_name
+                    line["probabilities"] = {n: round(float(p), 4) for n, p in zip(classifier.label_names, update.probabilities)}
+                print(json.dumps(line), flush=True)
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,1 +1,1 @@
-"""Video to 3D pose to gait: BlazePose on LiteRT (``blazepose``), gaits from poses (``gait``), the emotion of a video or stream (``emotion``)."""
+"""Video to 3D pose to gait: BlazePose on LiteRT (``blazepose``), following every person (``tracking``), gaits from poses (``gait``), the walking rule (``walking``), the emotion of a video or stream (``emotion``)."""

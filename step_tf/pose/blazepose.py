@@ -1,4 +1,4 @@
-"""BlazePose on LiteRT: person detector, full landmark model and a one-person region-of-interest tracker.
+"""BlazePose on LiteRT: the person detector and the full landmark model (following people is ``step_tf.pose.tracking``).
 
 This re-implements, in NumPy and OpenCV, the CPU graph of MediaPipe Pose 0.10.21
 (``pose_landmark_cpu`` with ``model_complexity=1``) around Google's two model
@@ -24,23 +24,15 @@ with ``R(theta) = [[cos, -sin], [sin, cos]]`` (image y down).
 
 Landmark model (``pose_landmark_full.tflite``): a 256 x 256 crop in [0, 1]
 gives 39 landmarks ``(x, y, z, visibility, presence)`` in crop pixels (the
-last two as logits), a pose-presence logit, and 39 world landmarks in metres
+last two as logits), the pose-presence flag, and 39 world landmarks in metres
 (hip-centred, y down, x right, z away from the camera), which are rotated back
 by ``R(theta)``. Image landmarks are mapped back through the crop's transform.
-Landmarks 33 and 34 are the auxiliary points that give the next frame's ROI,
-so the detector runs only on the first frame and after a loss (pose presence
-below 0.5).
-
-Smoothing is MediaPipe's: One-Euro filters (``step_tf.pose.smoothing``) on the
-world landmarks (min cutoff 0.1 Hz, beta 40, derivative cutoff 1 Hz, in metres),
-on the image landmarks (0.05, 80, 1, scaled by the person's size in pixels) and
-on the auxiliary points (0.01, 10, 1), reset when the person is lost.
-
-One person at a time: the tracker follows the highest-scoring detection of
-the first frame in which anybody is found. After a loss, the detection that
-overlaps the last known box most (IoU >= 0.1) is taken as the same person;
-when none does, the highest-scoring one starts a new track (``track_id`` + 1),
-which callers treat as another person (gaits never span two tracks).
+Landmarks 33 and 34 are the auxiliary points that give the next frame's ROI.
+The pose-presence flag is already a probability: MediaPipe reads it with
+``TensorsToFloatsCalculator`` and no activation, and the model gives 0.92-1.0
+on the fixture's walker but below 0.02 on a blank, a noise frame or the
+fixture's empty background (a sigmoid on top would map all of these into
+0.5-0.73, and "no pose" could never be said).
 """
 
 from __future__ import annotations
@@ -54,17 +46,13 @@ import pathlib
 import cv2
 import numpy as np
 
-from step_tf.pose.smoothing import OneEuroFilter
-
 NUM_LANDMARKS = 33
 NUM_MODEL_LANDMARKS = 39  # 33 BlazePose landmarks + 2 auxiliary ROI points + 4 unused
 DETECTOR_SIZE = 224
 LANDMARK_SIZE = 256
 DETECTION_SCORE_THRESHOLD = 0.5
 NMS_IOU_THRESHOLD = 0.3
-PRESENCE_THRESHOLD = 0.5
 ROI_SCALE = 1.25
-SAME_PERSON_IOU = 0.1
 
 # File name -> sha256 of the shipped models (those of the mediapipe 0.10.21 wheels).
 MODEL_FILES = {
@@ -176,22 +164,19 @@ def weighted_nms(scores: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) -
 
 
 @dataclasses.dataclass(frozen=True)
-class PoseFrame:
-    """BlazePose's result for one frame; ``None`` arrays are never used: a frame without a pose has no PoseFrame.
+class Landmarks:
+    """The landmark model's answer for one ROI, unsmoothed.
 
-    ``world`` ``(33, 3)`` metres, hip-centred, BlazePose's axes (x right, y down,
-    z away from the camera); ``image`` ``(33, 3)`` x and y normalised to the
-    image width and height, z in units of the width; ``visibility`` ``(33,)``
-    and ``presence`` (the pose-presence score) in [0, 1]; ``roi`` the region
-    the landmarks came from; ``track_id`` the person followed.
+    ``image`` ``(35, 3)`` the 33 body landmarks and the 2 auxiliary ROI points
+    in image pixels (z in pixels, like x); ``world`` ``(33, 3)`` metres
+    (BlazePose's axes, turned back upright); ``visibility`` ``(33,)`` in [0, 1];
+    ``presence`` the probability that a pose is in the ROI.
     """
 
-    world: np.ndarray
     image: np.ndarray
+    world: np.ndarray
     visibility: np.ndarray
     presence: float
-    roi: Roi
-    track_id: int
 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:
@@ -199,9 +184,10 @@ def _sigmoid(values: np.ndarray) -> np.ndarray:
 
 
 class BlazePose:
-    """Detector, landmark model and tracker for one person; feed frames in time order with ``process``.
+    """The detector and the landmark model; stateless between calls (``step_tf.pose.tracking`` keeps the state).
 
-    ``num_threads``: LiteRT CPU threads per model.
+    ``num_threads``: LiteRT CPU threads per model. ``detector_calls`` and
+    ``landmark_calls`` count the invocations (to check how often each runs).
     """
 
     def __init__(self, num_threads: int = 2):
@@ -219,24 +205,8 @@ class BlazePose:
         outputs = {d["name"]: d["index"] for d in self._landmarker.get_output_details()}
         self._landmark_outputs = (outputs["Identity"], outputs["Identity_1"], outputs["Identity_4"])
         self._anchors = ssd_anchors()
-        self.track_id = -1
         self.detector_calls = 0
-        self._last_box: np.ndarray | None = None  # the followed person's last box, kept across losses
-        self.reset()
-
-    def reset(self) -> None:
-        """Forgets the tracked region and the filters' state (the next frame runs the detector)."""
-        self._roi: Roi | None = None
-        self._last_time: float | None = None
-        self._world_filter = OneEuroFilter(min_cutoff=0.1, beta=40.0, derivative_cutoff=1.0)
-        self._image_filter = OneEuroFilter(min_cutoff=0.05, beta=80.0, derivative_cutoff=1.0)
-        self._auxiliary_filter = OneEuroFilter(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
-
-    def restart(self) -> None:
-        """Forgets everything, the person followed included (a new video)."""
-        self.track_id = -1
-        self._last_box = None
-        self.reset()
+        self.landmark_calls = 0
 
     def detect(self, image_rgb: np.ndarray) -> list[Detection]:
         """Every person the detector finds in an ``(H, W, 3)`` RGB uint8 frame, best first."""
@@ -263,69 +233,23 @@ class BlazePose:
         keypoints = to_image(keypoints) / np.array([width, height])
         return weighted_nms(scores, boxes, keypoints)
 
-    def _landmarks(self, image_rgb: np.ndarray, roi: Roi):
+    def landmarks(self, image_rgb: np.ndarray, roi: Roi) -> Landmarks:
+        """The landmark model on ``roi`` of an ``(H, W, 3)`` RGB uint8 frame."""
         tensor = crop(image_rgb, roi, LANDMARK_SIZE, cv2.BORDER_REPLICATE).astype(np.float32) / 255.0
         self._landmarker.set_tensor(self._landmark_input, tensor[None])
         self._landmarker.invoke()
+        self.landmark_calls += 1
         image_raw, presence_raw, world_raw = (self._landmarker.get_tensor(index)[0] for index in self._landmark_outputs)
-        return image_raw.reshape(NUM_MODEL_LANDMARKS, 5), float(_sigmoid(presence_raw[0])), world_raw.reshape(NUM_MODEL_LANDMARKS, 3)
-
-    def _choose(self, detections: list[Detection]) -> Detection | None:
-        if not detections:
-            return None
-        if self._last_box is not None:
-            overlaps = [float(box_iou(d.box, self._last_box)) for d in detections]
-            best = int(np.argmax(overlaps))
-            if overlaps[best] >= SAME_PERSON_IOU:
-                return detections[best]
-        # The first person ever, or nobody overlapping the last one seen: a new track.
-        self.track_id += 1
-        return detections[0]
-
-    def process(self, image_bgr: np.ndarray, timestamp: float) -> PoseFrame | None:
-        """The pose in one ``(H, W, 3)`` BGR uint8 frame taken at ``timestamp`` seconds, or ``None``."""
-        if image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or image_bgr.dtype != np.uint8:
-            raise ValueError(f"a frame must be an (H, W, 3) uint8 BGR image, got {image_bgr.shape} {image_bgr.dtype}")
-        if self._last_time is not None and timestamp <= self._last_time:
-            raise ValueError(f"frame timestamps must increase: {timestamp} s after {self._last_time} s")
-        height, width = image_bgr.shape[:2]
-        pixels = np.array([width, height], dtype=np.float64)
-        image_rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        roi = self._roi
-        if roi is None:
-            detection = self._choose(self.detect(image_rgb))
-            if detection is None:
-                return None
-            roi = Roi.from_points(detection.keypoints[0] * pixels, detection.keypoints[1] * pixels)
-        image_raw, presence, world_raw = self._landmarks(image_rgb, roi)
-        if presence < PRESENCE_THRESHOLD:
-            self.reset()
-            self._last_time = timestamp
-            return None
-
-        # Crop pixels -> image pixels (z scaled like x), then the One-Euro filters.
+        image_raw = image_raw.reshape(NUM_MODEL_LANDMARKS, 5)
+        # Crop pixels -> image pixels (z scaled like x).
         matrix = roi.crop_to_image(LANDMARK_SIZE)
-        points = image_raw[:, :2] @ matrix[:, :2].T + matrix[:, 2]
-        depth = image_raw[:, 2:3] * roi.size / LANDMARK_SIZE
-        image_points = np.concatenate([points, depth], axis=-1)
+        points = image_raw[:NUM_LANDMARKS + 2, :2] @ matrix[:, :2].T + matrix[:, 2]
+        depth = image_raw[:NUM_LANDMARKS + 2, 2:3] * roi.size / LANDMARK_SIZE
         cos, sin = math.cos(roi.rotation), math.sin(roi.rotation)
-        world = world_raw[:NUM_LANDMARKS] @ np.array([[cos, sin, 0.0], [-sin, cos, 0.0], [0.0, 0.0, 1.0]])
-
-        body = image_points[:NUM_LANDMARKS]
-        object_scale = float(np.mean(body[:, :2].max(axis=0) - body[:, :2].min(axis=0)))
-        value_scale = 1.0 / max(object_scale, 1e-6)
-        body = self._image_filter(body, timestamp, value_scale)
-        auxiliary = self._auxiliary_filter(image_points[NUM_LANDMARKS:NUM_LANDMARKS + 2], timestamp, value_scale)
-        world = self._world_filter(world, timestamp, 1.0)
-        self._last_time = timestamp
-
-        self._roi = Roi.from_points(auxiliary[0, :2], auxiliary[1, :2])
-        self._last_box = np.concatenate([body[:, :2].min(axis=0), body[:, :2].max(axis=0)]) / np.tile(pixels, 2)
-        return PoseFrame(
-            world=world.astype(np.float32),
-            image=(body / np.array([width, height, width])).astype(np.float32),
-            visibility=_sigmoid(image_raw[:NUM_LANDMARKS, 3]).astype(np.float32),
-            presence=presence,
-            roi=roi,
-            track_id=self.track_id,
+        world = world_raw.reshape(NUM_MODEL_LANDMARKS, 3)[:NUM_LANDMARKS] @ np.array([[cos, sin, 0.0], [-sin, cos, 0.0], [0.0, 0.0, 1.0]])
+        return Landmarks(
+            image=np.concatenate([points, depth], axis=-1),
+            world=world,
+            visibility=_sigmoid(image_raw[:NUM_LANDMARKS, 3]),
+            presence=float(presence_raw[0]),  # a probability already (see the module docstring)
         )

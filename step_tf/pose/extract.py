@@ -4,9 +4,10 @@
 ``file,label`` (an optional first row ``file,label`` is a header). The label is
 an emotion name (``"normal"`` counts as neutral) or its integer id.
 
-Every video becomes 75-frame gaits (``step_tf.pose.emotion.extract_gaits``),
-keyed ``STEM_SEGMENT_START`` (start in 30 fps frames of the segment), grouped
-by video so that splits keep a video's windows together. Resumable: each
+Every video becomes 75-frame gaits: the walking windows of every person in it
+(``step_tf.pose.emotion.extract_gaits``; windows in which nobody walks are not
+gaits), keyed ``STEM_SEGMENT_START`` (start in 30 fps frames of the segment),
+grouped by video so that splits keep a video's windows together. Resumable: each
 finished video is saved at once (atomically) under ``OUT.parts/``; a new run
 skips the videos already there. The two output files are written atomically
 at the end, then the parts are removed. A video in which nobody walks is
@@ -25,11 +26,12 @@ import numpy as np
 
 from step_tf.data.bvh import LABEL_ALIASES
 from step_tf.data.egait import write_egait
-from step_tf.data.gaits import EMOTIONS, FRAME_RATE, NUM_FRAMES, GaitSet
+from step_tf.data.gaits import EMOTIONS, NUM_FRAMES, GaitSet
 from step_tf.files import atomic_output
 from step_tf.graph import get_layout
-from step_tf.pose.blazepose import BlazePose
 from step_tf.pose.emotion import extract_gaits
+from step_tf.pose.tracking import PoseTracker
+from step_tf.pose.walking import WALKING
 
 NUM_JOINTS = get_layout("step16").num_joints
 
@@ -111,20 +113,23 @@ def extract_folder(
             if on_video:
                 on_video(file_name, "already extracted")
             continue
-        pose = pose or BlazePose()
+        pose = pose or PoseTracker()
         notes: list[str] = []
         try:
             extraction = extract_gaits(directory / file_name, pose)
-        except ValueError as error:  # nobody in it, no walk, unreadable: reported, not fatal
-            joints, keys = np.zeros((0, NUM_FRAMES, NUM_JOINTS, 3), np.float32), np.zeros(0, dtype=str)
+        except ValueError as error:  # unreadable: reported, not fatal
+            walking = []
             notes.append(f"left out: {error}")
         else:
-            joints = np.stack([window.joints for window in extraction.windows])
-            keys = np.array([
-                f"{pathlib.Path(file_name).stem}_{window.segment}_{round((window.start_time - extraction.segments[window.segment].start_time) * FRAME_RATE):05d}"
-                for window in extraction.windows
-            ])
+            walking = [window for window in extraction.windows if window.walk.state == WALKING]
             notes.extend(extraction.notes)
+            if not walking:
+                notes.append(f"left out: {directory / file_name}: nobody walks in it (no walking window)")
+        if walking:
+            joints = np.stack([window.joints for window in walking])
+            keys = np.array([extraction.gait_key(window, pathlib.Path(file_name).stem) for window in walking])
+        else:
+            joints, keys = np.zeros((0, NUM_FRAMES, NUM_JOINTS, 3), np.float32), np.zeros(0, dtype=str)
         with atomic_output(part, suffix=".npz") as temporary:
             with open(temporary, "wb") as handle:
                 np.savez(handle, joints=joints, keys=keys, notes=np.asarray(notes, dtype=str))

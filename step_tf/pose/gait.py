@@ -6,9 +6,11 @@
   (flipping y alone would mirror it, turning a left arm into a right one).
 * Joints: ``step_tf.graph.joint_mapping("blazepose33", "step16")``, each STEP
   joint a weighted mean of landmarks.
+* People: a ``PoseSequence`` holds one person's poses (one track of
+  ``step_tf.pose.tracking``); gaits never mix two people.
 * Gaps: frames without a pose between two frames with one are filled by linear
   interpolation when the two are at most ``max_gap`` seconds apart; a longer
-  gap, or a change of tracked person, splits the sequence into segments.
+  gap splits the sequence into segments.
 * 30 fps: each segment is sampled at ``t_0 + k / 30`` s (``k = 0, 1, ...`` up
   to its last pose) by linear interpolation of the poses at the video's own
   timestamps, so 25 and 60 fps (or variable-rate) videos give gaits of the
@@ -17,7 +19,8 @@
   (``step_tf.data.bvh.window_starts``); a segment shorter than one window is
   tiled cyclically to ``num_frames`` (``step_tf.data.preprocess.fit_frames``),
   as the paper's loaders do. Segments shorter than ``min_duration`` seconds
-  (less than a step) are dropped.
+  (less than a step) are dropped. Each window's state, walking or not, is
+  ``step_tf.pose.walking``'s rule on its frames (before tiling).
 * Centring and view: none here. The classifiers centre on the root inside
   the model and were trained without view normalisation (with random turns
   about the vertical instead), so world landmarks go in as they are.
@@ -33,7 +36,9 @@ from step_tf.data.bvh import DEFAULT_STRIDE, window_starts
 from step_tf.data.gaits import FRAME_RATE, NUM_FRAMES
 from step_tf.data.preprocess import fit_frames
 from step_tf.graph import joint_mapping
-from step_tf.pose.blazepose import NUM_LANDMARKS, PoseFrame
+from step_tf.pose.blazepose import NUM_LANDMARKS
+from step_tf.pose.tracking import PoseFrame
+from step_tf.pose.walking import WalkCheck, check_walking
 
 BLAZEPOSE_TO_Y_UP = np.array([1.0, -1.0, -1.0], dtype=np.float32)
 MAX_GAP_SECONDS = 0.5
@@ -55,7 +60,7 @@ def image_skeleton(image: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass
 class PoseSequence:
-    """Per-frame poses of a video, NaN where no pose was found.
+    """One person's per-frame poses, NaN where no pose was found.
 
     ``timestamps`` ``(F,)`` seconds; ``world`` and ``image`` ``(F, 33, 3)``;
     ``visibility`` ``(F, 33)``; ``track_ids`` ``(F,)`` (-1: no pose).
@@ -90,11 +95,15 @@ class PoseSequence:
 
 @dataclasses.dataclass(frozen=True)
 class Segment:
-    """One person's continuous walk: ``joints`` ``(T, 16, 3)`` at ``frame_rate``, y up, starting at ``start_time`` s."""
+    """One person's continuous stretch of poses: ``joints`` ``(T, 16, 3)`` at ``frame_rate``, y up, from ``start_time`` s.
+
+    ``image`` ``(T, 16, 2)``: the same joints in the image, pixels.
+    """
 
     track_id: int
     start_time: float
     joints: np.ndarray
+    image: np.ndarray
     frame_rate: float
 
     @property
@@ -123,11 +132,12 @@ def resample(timestamps: np.ndarray, values: np.ndarray, frame_rate: float = FRA
 
 def segments(
     sequence: PoseSequence,
+    image_size: tuple[int, int],
     max_gap: float = MAX_GAP_SECONDS,
     min_duration: float = MIN_SEGMENT_SECONDS,
     frame_rate: float = FRAME_RATE,
 ) -> list[Segment]:
-    """The walks in ``sequence``, split at gaps longer than ``max_gap`` s and at changes of person."""
+    """The stretches in ``sequence`` (of a ``(width, height)`` video), split at gaps longer than ``max_gap`` s and at changes of person."""
     found = np.flatnonzero(sequence.found)
     if found.size == 0:
         return []
@@ -139,22 +149,25 @@ def segments(
     result = []
     for run in np.split(found, breaks):
         times = timestamps[run]
-        joints = skeleton_from_world(np.stack([sequence.world[i] for i in run]))
-        joints = resample(times, joints, frame_rate)
+        joints = resample(times, skeleton_from_world(np.stack([sequence.world[i] for i in run])), frame_rate)
+        image = image_skeleton(np.stack([sequence.image[i] for i in run]))[..., :2] * np.asarray(image_size, np.float32)
         if joints.shape[0] / frame_rate >= min_duration:
-            result.append(Segment(int(track_ids[run[0]]), float(times[0]), joints, frame_rate))
+            result.append(Segment(int(track_ids[run[0]]), float(times[0]), joints, resample(times, image, frame_rate), frame_rate))
     return result
 
 
 @dataclasses.dataclass(frozen=True)
 class Window:
-    """A gait of one segment: ``joints`` ``(num_frames, 16, 3)``, its start and end times (s), whether it was tiled."""
+    """A gait of one segment: its person, ``joints`` ``(num_frames, 16, 3)``, start and end times (s), whether it was
+    tiled, and the walking rule's verdict on it (``walk.state``: walking or not walking)."""
 
+    track_id: int
     segment: int
     start_time: float
     end_time: float
     joints: np.ndarray
     tiled: bool
+    walk: WalkCheck
 
 
 def windows(segment_list: list[Segment], num_frames: int = NUM_FRAMES, stride: int = DEFAULT_STRIDE) -> list[Window]:
@@ -165,10 +178,12 @@ def windows(segment_list: list[Segment], num_frames: int = NUM_FRAMES, stride: i
         for start in window_starts(length, num_frames, stride):
             stop = min(start + num_frames, length)
             result.append(Window(
+                track_id=segment.track_id,
                 segment=index,
                 start_time=segment.start_time + start / segment.frame_rate,
                 end_time=segment.start_time + (stop - 1) / segment.frame_rate,
                 joints=fit_frames(segment.joints[start:stop], num_frames),
                 tiled=length < num_frames,
+                walk=check_walking(segment.joints[start:stop], segment.image[start:stop], segment.frame_rate),
             ))
     return result

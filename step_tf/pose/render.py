@@ -1,9 +1,11 @@
-"""The annotated video: the 16-joint skeleton the model saw over the person, and the class probabilities over time.
+"""The annotated video: each person's box, track id and 16-joint skeleton, and the class probabilities over time.
 
 Each output frame is the video frame (``(H, W)``) above a chart panel of
-``PANEL_HEIGHT`` pixels: one line per class through the windows' probabilities
-(at each window's middle time), a cursor at the frame's time, and the current
-leading class written large. An ``.mp4`` keeps the video's size (MPEG-4 Part 2,
+``PANEL_HEIGHT`` pixels: one line per class, at each frame the mean
+probabilities of the classified (walking) windows that contain it, and a
+cursor at the frame's time. Outside walking windows the panel is greyed and
+shows no figures; frames with nobody in them get no drawing at all. Classified
+tracks' boxes are drawn in white, the others in grey. An ``.mp4`` keeps the video's size (MPEG-4 Part 2,
 which OpenCV's wheels can always write); a ``.gif`` is scaled down to at most
 ``GIF_MAX_WIDTH`` pixels wide to stay small. Files are written atomically.
 """
@@ -16,6 +18,7 @@ import pathlib
 import cv2
 import numpy as np
 
+from step_tf.data.gaits import FRAME_RATE
 from step_tf.files import atomic_output
 from step_tf.graph import get_layout
 from step_tf.pose.emotion import VideoResult
@@ -39,11 +42,30 @@ def output_size(width: int, height: int, suffix: str) -> tuple[int, int]:
     return width, total_height
 
 
+SELECTED_COLOUR, OTHER_COLOUR, GREY_PANEL, PANEL = (255, 255, 255), (140, 140, 140), 60, 24
+
+
 def _class_curves(result: VideoResult, timestamps: np.ndarray) -> np.ndarray:
-    """Probabilities ``(F, K)`` at each frame time: linear between window middles, constant beyond."""
-    middles = np.array([(w.start_time + w.end_time) / 2 for w in result.extraction.windows])
-    order = np.argsort(middles)
-    return np.stack([np.interp(timestamps, middles[order], column[order]) for column in result.probabilities.T], axis=-1)
+    """Probabilities ``(F, K)`` at each frame time: the mean of the classified windows covering it, NaN where none does."""
+    total = np.zeros((len(timestamps), len(result.label_names)))
+    count = np.zeros(len(timestamps))
+    # Windows end on their last frame's time; frames between two 30 fps samples still belong to it.
+    slack = 0.5 / FRAME_RATE
+    for index, probabilities in zip(result.classified, result.probabilities):
+        window = result.extraction.windows[index]
+        inside = (timestamps >= window.start_time - slack) & (timestamps <= window.end_time + slack)
+        total[inside] += probabilities
+        count[inside] += 1
+    with np.errstate(invalid="ignore"):
+        return np.where(count[:, None] > 0, total / count[:, None], np.nan)
+
+
+def draw_box(frame: np.ndarray, box: np.ndarray, track_id: int, colour) -> None:
+    """Draws a track's pixel ``box`` and its id onto a BGR ``frame`` in place."""
+    low, high = tuple(np.round(box[:2]).astype(int)), tuple(np.round(box[2:]).astype(int))
+    thickness = max(1, round(min(frame.shape[:2]) / 300))
+    cv2.rectangle(frame, low, high, colour, thickness, cv2.LINE_AA)
+    cv2.putText(frame, f"id {track_id}", (low[0] + 3, max(low[1] - 6, 14)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
 
 
 def draw_skeleton(frame: np.ndarray, image_landmarks: np.ndarray) -> None:
@@ -61,16 +83,25 @@ def draw_skeleton(frame: np.ndarray, image_landmarks: np.ndarray) -> None:
 
 
 def _panel(width: int, timestamps: np.ndarray, curves: np.ndarray, now: int, label_names) -> np.ndarray:
-    panel = np.full((PANEL_HEIGHT, width, 3), 24, dtype=np.uint8)
+    walking = np.isfinite(curves[now]).all()
+    panel = np.full((PANEL_HEIGHT, width, 3), PANEL if walking else GREY_PANEL, dtype=np.uint8)
     left, right, top, bottom = 150, width - 10, 10, PANEL_HEIGHT - 10
     duration = max(timestamps[-1] - timestamps[0], 1e-6)
     x = left + (timestamps - timestamps[0]) / duration * (right - left)
     cv2.rectangle(panel, (left, top), (right, bottom), (70, 70, 70), 1)
+    covered = np.isfinite(curves).all(axis=-1)
+    # One polyline per stretch of classified frames: no line is drawn across times nobody walked.
+    runs = np.split(np.flatnonzero(covered), np.flatnonzero(np.diff(np.flatnonzero(covered)) > 1) + 1)
     for k, name in enumerate(label_names):
         colour = CLASS_COLOURS[k % len(CLASS_COLOURS)]
-        y = bottom - curves[:, k] * (bottom - top)
-        cv2.polylines(panel, [np.stack([x, y], axis=-1).round().astype(np.int32)], False, colour, 2, cv2.LINE_AA)
-        cv2.putText(panel, f"{name} {curves[now, k]:.2f}", (8, 22 + 26 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.55, colour, 1, cv2.LINE_AA)
+        y = bottom - np.nan_to_num(curves[:, k]) * (bottom - top)
+        lines = [np.stack([x[run], y[run]], axis=-1).round().astype(np.int32) for run in runs if run.size]
+        if lines:
+            cv2.polylines(panel, lines, False, colour, 2, cv2.LINE_AA)
+        text = f"{name} {curves[now, k]:.2f}" if walking else name
+        cv2.putText(panel, text, (8, 22 + 26 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.55, colour, 1, cv2.LINE_AA)
+    if not walking:
+        cv2.putText(panel, "not classified: nobody walking", (left + 8, top + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (200, 200, 200), 1, cv2.LINE_AA)
     cursor = int(round(x[now]))
     cv2.line(panel, (cursor, top), (cursor, bottom), (255, 255, 255), 1)
     return panel
@@ -83,9 +114,12 @@ def render_video(result: VideoResult, output: str | os.PathLike) -> tuple[int, t
     if suffix not in FORMATS:
         raise ValueError(f"{output}: cannot render to {suffix or 'a file without suffix'}; choose one of {', '.join(FORMATS)}")
     extraction = result.extraction
-    sequence = extraction.sequence
-    timestamps = np.asarray(sequence.timestamps)
+    timestamps = extraction.timestamps
     curves = _class_curves(result, timestamps)
+    people: dict[int, list] = {}  # frame index -> [(track id, image landmarks, box)]
+    for track in extraction.tracks:
+        for frame_index, landmarks, box in zip(track.frames, track.sequence.image, track.boxes):
+            people.setdefault(frame_index, []).append((track.track_id, landmarks, box))
     size = output_size(extraction.width, extraction.height, suffix)
     reader = VideoReader(extraction.path)
     fps = reader.fps
@@ -96,10 +130,11 @@ def render_video(result: VideoResult, output: str | os.PathLike) -> tuple[int, t
             raise ValueError(f"{output}: OpenCV cannot write an MPEG-4 video here")
         gif_frames = []
         for index, (frame, _) in enumerate(reader):
-            if index >= len(sequence):  # the first pass read fewer frames (e.g. a file still being written)
+            if index >= len(timestamps):  # the first pass read fewer frames (e.g. a file still being written)
                 break
-            if sequence.found[index]:
-                draw_skeleton(frame, sequence.image[index])
+            for track_id, landmarks, box in people.get(index, []):
+                draw_skeleton(frame, landmarks)
+                draw_box(frame, box, track_id, SELECTED_COLOUR if track_id in result.selected else OTHER_COLOUR)
             canvas = np.concatenate([frame, _panel(frame.shape[1], timestamps, curves, index, result.label_names)])
             if canvas.shape[1::-1] != size:
                 canvas = cv2.resize(canvas, size, interpolation=cv2.INTER_AREA)

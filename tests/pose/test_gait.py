@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from step_tf.graph import BLAZEPOSE33, get_layout, joint_mapping
-from step_tf.pose.blazepose import PoseFrame, Roi
+from step_tf.pose.blazepose import Roi
 from step_tf.pose.gait import PoseSequence, resample, segments, skeleton_from_world, windows
+from step_tf.pose.tracking import PoseFrame
 
 STEP = get_layout("step16")
 
@@ -72,7 +73,8 @@ def sequence_of(times, present, track_ids=None, value_of=lambda t: t):
         if here:
             world = np.full((33, 3), value_of(t), dtype=np.float32)
             track = 0 if track_ids is None else track_ids[index]
-            frame = PoseFrame(world, np.zeros((33, 3), np.float32), np.ones(33, np.float32), 1.0, Roi(0, 0, 1, 0), track)
+            frame = PoseFrame(world, np.zeros((33, 3), np.float32), np.ones(33, np.float32), 1.0, Roi(0, 0, 1, 0), track,
+                              np.zeros(4, np.float32))
         sequence.append(t, frame)
     return sequence
 
@@ -82,7 +84,7 @@ def test_short_gap_is_interpolated_long_gap_splits():
     present = np.ones(150, bool)
     present[40:49] = False  # 0.33 s apart: filled
     present[90:110] = False  # 0.70 s apart: split
-    found = segments(sequence_of(times, present), max_gap=0.5, min_duration=1.0)
+    found = segments(sequence_of(times, present), (640, 480), max_gap=0.5, min_duration=1.0)
     assert [s.joints.shape[0] for s in found] == [90, 40]
     assert found[1].start_time == pytest.approx(110 / 30)
     # Filled frames lie on the line between the frames around the gap (x = t, y and z negated).
@@ -92,17 +94,17 @@ def test_short_gap_is_interpolated_long_gap_splits():
 def test_a_change_of_person_splits_and_short_walks_are_dropped():
     times = np.arange(100) / 30.0
     tracks = np.where(np.arange(100) < 80, 0, 1)
-    found = segments(sequence_of(times, np.ones(100, bool), tracks), min_duration=1.0)
+    found = segments(sequence_of(times, np.ones(100, bool), tracks), (640, 480), min_duration=1.0)
     assert [(s.track_id, s.joints.shape[0]) for s in found] == [(0, 80)]  # the 20-frame walk of person 1 is too short
 
 
 def test_windows_and_tiling():
     times = np.arange(140) / 30.0
-    long_walk, = segments(sequence_of(times, np.ones(140, bool)))
+    long_walk, = segments(sequence_of(times, np.ones(140, bool)), (640, 480))
     cut = windows([long_walk], num_frames=75, stride=30)
     assert [round(w.start_time * 30) for w in cut] == [0, 30, 60]  # (140 - 75) // 30 + 1 windows
     assert not any(w.tiled for w in cut)
-    short_walk, = segments(sequence_of(times[:40], np.ones(40, bool)))
+    short_walk, = segments(sequence_of(times[:40], np.ones(40, bool)), (640, 480))
     tiled, = windows([short_walk])
     assert tiled.tiled and tiled.joints.shape == (75, 16, 3)
     np.testing.assert_array_equal(tiled.joints[40:75], short_walk.joints[:35])

@@ -19,12 +19,19 @@ def reference(video_dir):
 
 
 def our_skeleton(extraction):
-    return skeleton_from_world(np.stack(extraction.sequence.world))
+    track, = extraction.tracks
+    world = np.full((extraction.num_frames, 33, 3), np.nan, np.float32)
+    world[track.frames] = np.stack(track.sequence.world)
+    return skeleton_from_world(world)
 
 
 def test_pose_is_found_in_at_least_99_percent_of_frames(extraction):
     assert extraction.num_frames == 130
     assert extraction.detected_fraction >= 0.99
+    # One person, followed throughout, and the detector not run on every frame (every 10th while she is tracked).
+    track, = extraction.tracks
+    assert track.frames[0] == 0 and track.frames[-1] == 129 and track.end_reason == "the video ended"
+    assert [w.walk.state for w in extraction.windows] == ["walking", "walking"]
 
 
 def test_joint_error_against_mediapipe(extraction, reference):
@@ -67,9 +74,11 @@ def test_classifier_agrees_on_our_skeleton_and_mediapipes(extraction, reference,
 def test_stream_gives_the_file_modes_answer_every_k_frames(fixture_video, extraction, classifier, pose):
     stream = EmotionStream(classifier, every=15, pose=pose)
     pose.restart()
-    updates = [u for frame, t in VideoReader(fixture_video) if (u := stream.push(frame, t)) is not None]
-    # Updates at frames 30, 45, ..., 120 (a walk must last 1 s first): at least once a second.
+    updates = [u for frame, t in VideoReader(fixture_video) for u in stream.push(frame, t)]
+    # Updates at frames 30, 45, ..., 120 (a walk must last 1 s first): at least once a second, all of track 0 walking
+    # (the stream's rule on 1 s of walking asks for one change of leading foot).
     assert [round(u.timestamp * 30) for u in updates] == list(range(29, 130, 15))
+    assert {(u.track_id, u.state) for u in updates} == {(0, "walking")}
     assert [u.frames_used for u in updates] == [min(f + 1, 75) for f in range(29, 130, 15)]
     # The last update (frame 119) classifies frames 45..119, exactly what the file mode extracts there.
     last_window = extraction.segments[0].joints[45:120]

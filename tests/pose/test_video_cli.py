@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from step_tf.data.egait import read_egait
-from step_tf.pose.emotion import VideoResult, analyse_video, extract_gaits
+from step_tf.pose.emotion import classify_extraction, extract_gaits
 from step_tf.pose.extract import extract_folder, read_labels
 from step_tf.pose.render import PANEL_HEIGHT, render_video
 from step_tf.video import main
@@ -32,7 +32,7 @@ def write_video(path, frames, size=(320, 240)):
 
 
 def test_render_of_the_fixture_is_a_real_video(extraction, classifier, tmp_path):
-    result = VideoResult(extraction, classifier.label_names, classifier.predict(np.stack([w.joints for w in extraction.windows])), 0.0)
+    result = classify_extraction(extraction, classifier)
     frames, size = render_video(result, tmp_path / "walk.mp4")
     capture = cv2.VideoCapture(str(tmp_path / "walk.mp4"))
     decoded = 0
@@ -89,10 +89,16 @@ def test_missing_video(tmp_path):
         extract_gaits(tmp_path / "absent.mp4")
 
 
-def test_video_with_nobody(tmp_path, pose):
+def test_video_with_nobody_says_so_and_gives_no_emotion(tmp_path, run_dir, capsys):
     path = write_video(tmp_path / "empty_room.mp4", 20)
-    with pytest.raises(ValueError, match="nobody was found in any of its 20 frames"):
-        extract_gaits(path, pose)
+    assert main([str(path), "--model", str(run_dir), "--output", str(tmp_path / "empty.json")]) == 0
+    report = json.loads((tmp_path / "empty.json").read_text())
+    assert report["detected_fraction"] == 0.0 and report["tracks"] == []
+    assert report["video_result"] == {"state": "no walking found", "class_name": None, "windows": 0, "tracks": []}
+    assert [w["state"] for w in report["windows"]] == ["no person"]
+    assert any("nobody was found in any of its 20 frames" in note for note in report["notes"])
+    summary = capsys.readouterr().err
+    assert "a person present in 0.0 %, 0 track(s) (nobody)" in summary and summary.rstrip().endswith("no walking found")
 
 
 def test_unknown_model_path(fixture_video, tmp_path, capsys):
