@@ -5,7 +5,7 @@ model in the form it was trained on:
 
 * ``.npz``: ``positions`` or ``joints``, ``(N, T, 16, 3)`` or one gait
   ``(T, 16, 3)``, metres, y up, 30 fps; gait names from ``names`` or ``keys``
-  when present. Any ``T >= 4`` goes through the ``serve_any_frames``
+  when present. Any ``T >= 15`` goes through the ``serve_any_frames``
   signature unchanged.
 * ``.h5``: an E-Gait features file, one ``(T_i, 48)`` dataset per key (no
   labels file needed), read by ``step_tf.data.egait.read_egait_features``.

@@ -6,8 +6,8 @@ Two signatures take raw joints ``(N, T, V, C)`` = gaits, frames, 16 joints,
 * ``serving_default``: ``T`` fixed at 75, the frame count the classifiers are
   trained on; this is what TensorFlow Serving calls without a signature name
   and what the TFLite conversions take;
-* ``serve_any_frames``: any ``T >= step_tf.features.MIN_FRAMES`` (the jerk
-  stencil needs four frames; fewer is refused inside the graph).
+* ``serve_any_frames``: any ``T >= step_tf.features.MIN_FRAMES`` (15: one window
+  of the features' smoothing filter; fewer is refused inside the graph).
 
 Both return ``probabilities`` ``(N, K)`` float32 (the softmax of the model's
 logits), ``class_ids`` ``(N,)`` int64 (the arg-max) and ``class_names``
@@ -57,7 +57,7 @@ def export_saved_model(model: keras.Model, label_names: tuple[str, ...], directo
     def predict_any_frames(joints):
         check = tf.debugging.assert_greater_equal(
             tf.shape(joints)[1], MIN_FRAMES,
-            message=f"joints need at least {MIN_FRAMES} frames (the jerk feature spans {MIN_FRAMES})",
+            message=f"joints need at least {MIN_FRAMES} frames (one window of the features' smoothing filter)",
         )
         with tf.control_dependencies([check]):
             return predict(tf.identity(joints))

@@ -66,9 +66,10 @@ def test_classifier_agrees_on_our_skeleton_and_mediapipes(extraction, reference,
     ours_p, theirs_p = classifier.predict(ours), classifier.predict(theirs)
     assert np.array_equal(ours_p.argmax(axis=-1), theirs_p.argmax(axis=-1))
     assert np.abs(ours_p - theirs_p).max() <= 0.05
-    # The tolerance is not vacuous: 5 mm of random jitter on mediapipe's skeleton moves the answer by more.
-    jittered = theirs + np.random.default_rng(0).normal(0.0, 0.005, theirs.shape).astype(np.float32)
-    assert np.abs(classifier.predict(jittered) - theirs_p).max() > 0.05
+    # The tolerance is not vacuous: the same walk at half speed moves the answer by more (measured 0.50; 5 mm of
+    # random jitter moves it by less than 0.001 since the affective features smooth before they differentiate).
+    half_speed = np.repeat(theirs[:, :38], 2, axis=1)[:, :75]
+    assert np.abs(classifier.predict(half_speed) - theirs_p).max() > 0.05
 
 
 def test_stream_gives_the_file_modes_answer_every_k_frames(fixture_video, extraction, classifier, pose):

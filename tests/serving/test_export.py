@@ -66,9 +66,9 @@ def test_signatures_agree_and_any_frames_refuses_too_few(version_dir, test_split
     ids = np.argmax(default["probabilities"].numpy(), axis=1)
     np.testing.assert_array_equal(default["class_ids"], ids)
     assert [name.decode() for name in default["class_names"].numpy()] == [test_split.label_names[i] for i in ids]
-    assert loaded.signatures["serve_any_frames"](joints=tf.constant(test_split.joints[:2, :4]))["probabilities"].shape == (2, 4)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="at least 4 frames"):
-        loaded.signatures["serve_any_frames"](joints=tf.constant(test_split.joints[:2, :3]))
+    assert loaded.signatures["serve_any_frames"](joints=tf.constant(test_split.joints[:2, :15]))["probabilities"].shape == (2, 4)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at least 15 frames"):
+        loaded.signatures["serve_any_frames"](joints=tf.constant(test_split.joints[:2, :14]))
 
 
 def test_versions_increase_and_a_failed_build_publishes_nothing(tmp_path):

@@ -42,8 +42,8 @@ def test_row_and_columnar_formats_give_the_same_numbers(servable, test_split, ke
 def test_any_frames_signature_takes_other_frame_counts(servable, test_split):
     answer = _answer(servable, {"signature_name": "serve_any_frames", "inputs": {"joints": test_split.joints[:2, :40].tolist()}})
     assert np.asarray(answer["outputs"]["probabilities"]).shape == (2, 4)
-    with pytest.raises(RequestError, match="at least 4 frames"):
-        _answer(servable, {"signature_name": "serve_any_frames", "instances": test_split.joints[:1, :3].tolist()})
+    with pytest.raises(RequestError, match="at least 15 frames"):
+        _answer(servable, {"signature_name": "serve_any_frames", "instances": test_split.joints[:1, :14].tolist()})
 
 
 GAIT = np.zeros((75, 16, 3)).tolist()
