@@ -18,7 +18,9 @@ Models, all on the same folds and windows:
   measures of ``step_tf.evaluation.gait_measures``, standardised on each training fold;
 * ``baseline_step``, ``step``: the networks with the ``real`` recipe;
 * ``step_aug_Nx``: STEP trained on its real windows plus N generated gaits per real training
-  window from a STEP-Gen trained on the same fold's training windows only (the paper's Figure 4).
+  window from a STEP-Gen trained on the same fold's training windows only (the paper's Figure 4),
+  for ``epochs / (1 + N)`` epochs: the same number of gradient steps as STEP, so that a gain
+  comes from the generated gaits and not from longer training.
 
 Each model's probabilities are also averaged over the test windows of a clip ("clip vote"): a
 user with a whole walk would do that. Both figures are reported; the open-set probe lists what
@@ -31,6 +33,7 @@ the models of the four folds say about the 11 other styles.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import pathlib
@@ -199,7 +202,8 @@ def main(argv=None) -> int:
                 tick = time.time()
                 per_class = int(np.ceil(ratio * len(train) / len(names)))
                 generated = generate_gait_set(generator, names, per_class, seed=args.seed)
-                test_p, other_p = network_probabilities(config, train, test_joints, other_joints, generated)
+                same_steps = dataclasses.replace(config, epochs=max(1, round(config.epochs / (1 + ratio))))
+                test_p, other_p = network_probabilities(same_steps, train, test_joints, other_joints, generated)
                 probabilities[f"step_aug_{ratio}x"][test_index] = test_p
                 other[f"step_aug_{ratio}x"] += other_p / len(folds)
                 print(f"fold {fold} step_aug_{ratio}x: {time.time() - tick:.0f} s", flush=True)
