@@ -12,6 +12,10 @@ Specs (what ``python -m step_tf.fit --data`` takes):
   dataset-1 (angry, normal as neutral, happy, sad; ``step_tf.data.bandai``) in the
   folder of BVH files a user downloaded, 75-frame windows every 15 frames, grouped
   by clip; ``bandai:DIR,STRIDE`` sets the window stride;
+* ``keypoints:FILE.npz,layout=NAME[,units=m|cm|mm][,up=y|z|-y][,stride=S]`` -- 3D
+  keypoints of another skeleton layout (``coco17``, ``h36m17``, ``blazepose33``,
+  ``body25``, ``kinect_v2``, ``step16``) converted to the 16 STEP joints and cut
+  into 75-frame windows every S (15) frames (``step_tf.data.skeletons``);
 * ``tfrecord:GLOB`` -- TFRecord shards of ``tf.train.Example`` gaits
   (``step_tf.data.tfrecord``; ``python -m pipelines.step_aug`` writes them),
   e.g. ``tfrecord:out/example_gen/examples/gaits-*.tfrecord``; gaits sorted by key.
@@ -76,6 +80,27 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
         if len(parts) not in (1, 2) or stride < 1:
             raise ValueError(f"data spec {spec!r}: expected bandai:DIR or bandai:DIR,STRIDE (a positive number of frames)")
         return read_bandai_walks(parts[0], stride=stride, label_names=names)
+    if kind == "keypoints":
+        from step_tf.data.skeletons import DEFAULT_STRIDE as KEYPOINT_STRIDE
+        from step_tf.data.skeletons import load_keypoints
+
+        usage = "expected keypoints:FILE.npz,layout=NAME[,units=m|cm|mm][,up=y|z|-y][,stride=FRAMES]"
+        path, *pairs = [p for p in argument.split(",") if p] or [""]
+        options = {}
+        for pair in pairs:
+            name, equals, value = pair.partition("=")
+            if not equals or name not in ("layout", "units", "up", "stride") or name in options:
+                raise ValueError(f"data spec {spec!r}: unknown or repeated option {pair!r}; {usage}")
+            options[name] = value
+        if not path or "=" in path or "layout" not in options:
+            raise ValueError(f"data spec {spec!r}: {usage}")
+        try:
+            stride = int(options.pop("stride", KEYPOINT_STRIDE))
+        except ValueError:
+            stride = 0
+        if stride < 1:
+            raise ValueError(f"data spec {spec!r}: stride must be a positive number of frames")
+        return load_keypoints(path, stride=stride, label_names=names, **options)
     if kind == "tfrecord":
         from step_tf.data.tfrecord import read_tfrecord_gaits
 
@@ -83,5 +108,5 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             raise ValueError(f"data spec {spec!r}: expected tfrecord:GLOB, e.g. tfrecord:data/gaits-*.tfrecord")
         return read_tfrecord_gaits(argument, label_names=names)
     raise ValueError(
-        f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], bandai:DIR[,STRIDE] or tfrecord:GLOB"
+        f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], bandai:DIR[,STRIDE], keypoints:FILE.npz,layout=NAME[,...] or tfrecord:GLOB"
     )
