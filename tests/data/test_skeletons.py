@@ -401,3 +401,32 @@ def test_readme_table_matches_the_mappings():
         recipes = skeletons.describe_mapping(layout)
         for step_joint in ("root", "spine", "neck", "head", "hand_left", "foot_left"):
             assert f"`{recipes[step_joint]}`" in readme, (layout, step_joint, recipes[step_joint])
+
+
+def test_bvh_spec_takes_a_joint_map(tmp_path, fixtures_dir):
+    import json
+    import shutil
+
+    from step_tf.data.bvh import BANDAI_NAMCO_JOINT_MAP
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    shutil.copy(fixtures_dir / "dataset-1_walk_angry_001.bvh", clips / "walk_angry_001.bvh")
+    # A map that picks other rig joints: the arms swapped between sides, so hands must come back swapped.
+    swapped = {name: BANDAI_NAMCO_JOINT_MAP[name.replace("left", "TMP").replace("right", "left").replace("TMP", "right")]
+               for name in STEP}
+    (tmp_path / "map.json").write_text(json.dumps(swapped))
+    default = load_gaits(f"bvh:{clips}")
+    mapped = load_gaits(f"bvh:{clips},joint_map={tmp_path / 'map.json'}")
+    assert mapped.keys.tolist() == default.keys.tolist()
+    np.testing.assert_array_equal(mapped.joints[:, :, S["hand_left"]], default.joints[:, :, S["hand_right"]])
+    np.testing.assert_array_equal(mapped.joints[:, :, S["head"]], default.joints[:, :, S["head"]])
+
+    (tmp_path / "bad.json").write_text(json.dumps(["Hips"]))
+    with pytest.raises(ValueError, match=r"bad\.json: the BVH joint map must be a JSON object of STEP joint name -> BVH joint name"):
+        load_gaits(f"bvh:{clips},joint_map={tmp_path / 'bad.json'}")
+    (tmp_path / "missing.json").write_text(json.dumps(dict(swapped, head="Skull")))
+    with pytest.raises(ValueError, match=r"walk_angry_001\.bvh: no joint 'Skull' in the BVH hierarchy"):
+        load_gaits(f"bvh:{clips},joint_map={tmp_path / 'missing.json'}")
+    with pytest.raises(ValueError, match=r"expected bvh:DIR\[,LABELS\.json\]\[,joint_map=MAP\.json\]"):
+        load_gaits(f"bvh:{clips},joint_map=a.json,joint_map=b.json")
