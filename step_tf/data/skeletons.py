@@ -250,12 +250,15 @@ def load_keypoints(
     if not path.is_file():
         raise FileNotFoundError(f"{path}: keypoint file not found")
     try:
-        archive = np.load(path, allow_pickle=False)
-        arrays = {key: archive[key] for key in archive.files} if hasattr(archive, "files") else None
-    except (OSError, ValueError) as error:
+        archive = np.load(path, allow_pickle=False)  # no pickles: a data file must not run code
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path}: not an .npz archive (a single .npy array?); save it with numpy.savez")
+        with archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError) as error:
+        if str(error).startswith(str(path)):
+            raise
         raise ValueError(f"{path}: not a readable .npz file ({error})") from None
-    if arrays is None:
-        raise ValueError(f"{path}: not an .npz archive (a single .npy array?); save it with numpy.savez")
     present = [key for key in ("joints", "positions") if key in arrays]
     if len(present) != 1:
         problem = "holds neither" if not present else "holds both"

@@ -430,3 +430,10 @@ def test_bvh_spec_takes_a_joint_map(tmp_path, fixtures_dir):
         load_gaits(f"bvh:{clips},joint_map={tmp_path / 'missing.json'}")
     with pytest.raises(ValueError, match=r"expected bvh:DIR\[,LABELS\.json\]\[,joint_map=MAP\.json\]"):
         load_gaits(f"bvh:{clips},joint_map=a.json,joint_map=b.json")
+
+
+def test_unreadable_file_is_named(tmp_path):
+    text = tmp_path / "notes.npz"
+    text.write_text("not numpy")
+    with pytest.raises(ValueError, match=r"notes\.npz: not a readable \.npz file"):
+        skeletons.load_keypoints(text, "coco17")
