@@ -22,7 +22,7 @@ from step_tf.graph import STRATEGIES
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.fit", description=__doc__.split("\n\n")[0])
     arguments.add_argument("--model", choices=MODEL_NAMES + GENERATOR_NAMES, help="classifier to train (default: step); --recipe stgcn gives the original ST-GCN's architecture")
-    arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], bandai:DIR[,STRIDE], or tfrecord:GLOB (TFRecord shards of tf.train.Example gaits)")
+    arguments.add_argument("--data", help="embedded[:N[:SEED]] (default), egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json][,joint_map=MAP.json], bandai:DIR[,STRIDE], keypoints:FILE.npz,layout=NAME[,units=U][,up=A][,stride=S] (3D keypoints of another skeleton), or tfrecord:GLOB (TFRecord shards of tf.train.Example gaits)")
     arguments.add_argument("--label-names", type=name_list, help="names of label ids 0, 1, ... (default: angry,neutral,happy,sad)")
     arguments.add_argument("--run-dir", type=pathlib.Path, help="run directory (default: a new folder under runs/)")
     arguments.add_argument("--recipe", choices=sorted(RECIPES), default="default", help="settings to start from; 'paper' is the paper's published recipe")

@@ -107,32 +107,143 @@ BLAZEPOSE33 = Layout(
     center=23,
 )
 
-LAYOUTS = {STEP16.name: STEP16, BLAZEPOSE33.name: BLAZEPOSE33}
+# The source layouts of step_tf.data.skeletons (3D keypoints of other pose
+# estimators and sensors), each in its producer's output order; "left" is the
+# subject's left. Edges are each producer's drawn skeleton, kept connected.
+
+# COCO-17 keypoints (COCO 2017 person keypoints; also the order of most 3D
+# estimators trained on COCO), with COCO's skeleton links.
+COCO17 = Layout(
+    name="coco17",
+    joint_names=(
+        "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+        "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+        "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    ),
+    edges=(
+        (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8),
+        (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
+    ),
+    center=11,
+)
+
+# Human3.6M's 17 joints in the order of the lifting models (VideoPose3D,
+# facebookresearch/VideoPose3D common/h36m_dataset.py: the 32-joint mocap
+# skeleton after remove_joints; parents -1,0,1,2,0,4,5,0,7,8,9,8,11,12,8,14,15).
+# "thorax" is the mocap's Neck joint (between the shoulders), "neck_nose" its
+# Head joint (base of the skull, about nose height) and "head" the head top.
+H36M17 = Layout(
+    name="h36m17",
+    joint_names=(
+        "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+        "spine", "thorax", "neck_nose", "head",
+        "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
+    ),
+    edges=tuple(
+        (child, parent)
+        for child, parent in enumerate((-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15))
+        if parent >= 0
+    ),
+    center=0,
+)
+
+# OpenPose BODY_25 (openpose doc/02_output.md), its rendering pairs as edges.
+# Its "neck" is the mid-shoulder point and "mid_hip" the mid-hip point.
+BODY25 = Layout(
+    name="body25",
+    joint_names=(
+        "nose", "neck", "right_shoulder", "right_elbow", "right_wrist",
+        "left_shoulder", "left_elbow", "left_wrist", "mid_hip",
+        "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+        "right_eye", "left_eye", "right_ear", "left_ear",
+        "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe", "right_heel",
+    ),
+    edges=(
+        (1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (8, 12),
+        (12, 13), (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (14, 19), (19, 20),
+        (14, 21), (11, 22), (22, 23), (11, 24),
+    ),
+    center=8,
+)
+
+# Microsoft Kinect v2 body joints, in the SDK's JointType order (0..24), with
+# the SDK sample's bones. "spine_shoulder" is between the shoulders; "neck" is
+# higher, at the base of the head.
+KINECT_V2 = Layout(
+    name="kinect_v2",
+    joint_names=(
+        "spine_base", "spine_mid", "neck", "head",
+        "shoulder_left", "elbow_left", "wrist_left", "hand_left",
+        "shoulder_right", "elbow_right", "wrist_right", "hand_right",
+        "hip_left", "knee_left", "ankle_left", "foot_left",
+        "hip_right", "knee_right", "ankle_right", "foot_right",
+        "spine_shoulder", "hand_tip_left", "thumb_left", "hand_tip_right", "thumb_right",
+    ),
+    edges=(
+        (0, 1), (1, 20), (20, 2), (2, 3), (20, 4), (4, 5), (5, 6), (6, 7), (7, 21), (6, 22),
+        (20, 8), (8, 9), (9, 10), (10, 11), (11, 23), (10, 24),
+        (0, 12), (12, 13), (13, 14), (14, 15), (0, 16), (16, 17), (17, 18), (18, 19),
+    ),
+    center=0,
+)
+
+LAYOUTS = {layout.name: layout for layout in (STEP16, BLAZEPOSE33, COCO17, H36M17, BODY25, KINECT_V2)}
 
 # Each target joint as a weighted mean of source joints: {(source, target):
-# {target joint: {source joint: weight}}}. BlazePose -> STEP: root = mid-hip,
-# neck = mid-shoulder, spine = halfway between them, head = halfway between the
-# nose and the mid-ear point (the head's centre), hands = wrists, feet =
-# ankles (E-Gait's foot joint is the ankle); the mapping of the shared video
-# fixture, made with MediaPipe's own output.
+# {target joint: {source joint: weight}}}. Joints a source layout has are taken
+# as they are; the ones it lacks are built by one rule for every layout, the
+# rule the video path has always used for BlazePose:
+#
+# * root = mid-hip, neck = mid-shoulder (where the arms attach, the STEP neck's
+#   place in the graph), spine = halfway between root and neck;
+# * head = the head's centre: halfway between the nose and the mid-ear point
+#   (COCO, BlazePose, BODY_25), or halfway between H36M's neck/nose joint and
+#   head top;
+# * hands = wrists, feet = ankles (E-Gait's and the Bandai rig's hand and foot
+#   joints sit at the wrist and ankle), so Kinect's hand and BlazePose's finger
+#   and toe points are not used.
+#
+# The BlazePose mapping is that of the shared video fixture, made with
+# MediaPipe's own output. step_tf.data.skeletons documents the table.
+_MID_HIP = {"left_hip": 0.5, "right_hip": 0.5}
+_MID_SHOULDER = {"left_shoulder": 0.5, "right_shoulder": 0.5}
+_MID_TRUNK = {"left_hip": 0.25, "right_hip": 0.25, "left_shoulder": 0.25, "right_shoulder": 0.25}
+_FACE_HEAD = {"nose": 0.5, "left_ear": 0.25, "right_ear": 0.25}
+# COCO, BlazePose and BODY_25 name their limb joints alike.
+_LIMBS = {
+    "shoulder_left": {"left_shoulder": 1.0},
+    "elbow_left": {"left_elbow": 1.0},
+    "hand_left": {"left_wrist": 1.0},
+    "shoulder_right": {"right_shoulder": 1.0},
+    "elbow_right": {"right_elbow": 1.0},
+    "hand_right": {"right_wrist": 1.0},
+    "hip_left": {"left_hip": 1.0},
+    "knee_left": {"left_knee": 1.0},
+    "foot_left": {"left_ankle": 1.0},
+    "hip_right": {"right_hip": 1.0},
+    "knee_right": {"right_knee": 1.0},
+    "foot_right": {"right_ankle": 1.0},
+}
 JOINT_MAPPINGS = {
     ("blazepose33", "step16"): {
-        "root": {"left_hip": 0.5, "right_hip": 0.5},
-        "spine": {"left_hip": 0.25, "right_hip": 0.25, "left_shoulder": 0.25, "right_shoulder": 0.25},
-        "neck": {"left_shoulder": 0.5, "right_shoulder": 0.5},
-        "head": {"nose": 0.5, "left_ear": 0.25, "right_ear": 0.25},
-        "shoulder_left": {"left_shoulder": 1.0},
-        "elbow_left": {"left_elbow": 1.0},
-        "hand_left": {"left_wrist": 1.0},
-        "shoulder_right": {"right_shoulder": 1.0},
-        "elbow_right": {"right_elbow": 1.0},
-        "hand_right": {"right_wrist": 1.0},
-        "hip_left": {"left_hip": 1.0},
-        "knee_left": {"left_knee": 1.0},
-        "foot_left": {"left_ankle": 1.0},
-        "hip_right": {"right_hip": 1.0},
-        "knee_right": {"right_knee": 1.0},
-        "foot_right": {"right_ankle": 1.0},
+        "root": _MID_HIP, "spine": _MID_TRUNK, "neck": _MID_SHOULDER, "head": _FACE_HEAD, **_LIMBS,
+    },
+    ("coco17", "step16"): {
+        "root": _MID_HIP, "spine": _MID_TRUNK, "neck": _MID_SHOULDER, "head": _FACE_HEAD, **_LIMBS,
+    },
+    ("body25", "step16"): {
+        # BODY_25 has the mid-hip and mid-shoulder points itself.
+        "root": {"mid_hip": 1.0}, "spine": {"mid_hip": 0.5, "neck": 0.5}, "neck": {"neck": 1.0},
+        "head": _FACE_HEAD, **_LIMBS,
+    },
+    ("h36m17", "step16"): {
+        "root": {"pelvis": 1.0}, "spine": {"spine": 1.0}, "neck": {"thorax": 1.0},
+        "head": {"neck_nose": 0.5, "head": 0.5}, **_LIMBS,
+    },
+    ("kinect_v2", "step16"): {
+        "root": {"spine_base": 1.0}, "spine": {"spine_mid": 1.0}, "neck": {"spine_shoulder": 1.0},
+        "head": {"head": 1.0},
+        **{name: {name.replace("hand", "wrist").replace("foot", "ankle"): 1.0} for name in STEP16.joint_names[4:]},
     },
 }
 
