@@ -209,7 +209,9 @@ def main(argv=None) -> int:
                 print(f"fold {fold} step_aug_{ratio}x: {time.time() - tick:.0f} s", flush=True)
 
     labels, clips = test_windows.labels[tested], test_windows.groups[tested]
-    results = {"command": " ".join(sys.argv), "validation": args.validate, "settings": overrides, "folds": folds, "windows": int(tested.sum()), "models": {}, "open_set": {}}
+    results = {"command": " ".join(sys.argv), "validation": args.validate,
+               "windows_scored": {"keys": test_windows.keys[tested].tolist(), "labels": labels.tolist(),
+                                  "predicted": {run: probabilities[run][tested].argmax(axis=1).tolist() for run in runs}}, "settings": overrides, "folds": folds, "windows": int(tested.sum()), "models": {}, "open_set": {}}
     print(f"\n{int(tested.sum())} {'validation' if args.validate else 'test'} windows of {len(np.unique(clips))} clips, folds {folds}; "
           f"balanced accuracy pooled over folds [95 % clip-bootstrap interval]\n")
     print("| model | windows | clip vote | recall angry / neutral / happy / sad (windows) |")

@@ -116,6 +116,8 @@ class JointVelocity(keras.layers.Layer):
         self.frame_rate = float(frame_rate)
 
     def call(self, joints):
+        if joints.shape[1] is not None and joints.shape[1] < SMOOTHING_WINDOW:
+            raise ValueError(f"joint velocities need at least {SMOOTHING_WINDOW} frames (one smoothing window), got {joints.shape[1]}")
         velocity = smoothed_derivative(joints, 1, self.frame_rate)  # (N, T - 14, V, 3)
         half = SMOOTHING_WINDOW // 2
         first, last = velocity[:, :1], velocity[:, -1:]
