@@ -15,6 +15,12 @@ Specs (what ``python -m step_tf.fit --data`` takes):
 * ``tfrecord:GLOB`` -- TFRecord shards of ``tf.train.Example`` gaits
   (``step_tf.data.tfrecord``; ``python -m pipelines.step_aug`` writes them),
   e.g. ``tfrecord:out/example_gen/examples/gaits-*.tfrecord``; gaits sorted by key.
+
+Every source is checked for plausibility (``step_tf.data.plausibility``): gaits
+tiled from fewer than 15 real frames and gaits not in metres are errors unless
+``plausibility_check=False``. ``label_names`` name the label ids of the files
+read; the embedded set has its own (angry, neutral, happy, sad), and other
+names for it are refused rather than ignored.
 """
 
 from __future__ import annotations
@@ -23,12 +29,20 @@ import json
 import pathlib
 
 from step_tf.data.gaits import EMOTIONS, GaitSet
+from step_tf.data.plausibility import check_units
 
 DEFAULT_EMBEDDED_GAITS = 2000
 
 
-def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet:
-    """The gaits a data spec names (see the module docstring)."""
+def load_gaits(spec: str, label_names: tuple[str, ...] | None = None, plausibility_check: bool = True) -> GaitSet:
+    """The gaits a data spec names (see the module docstring), checked for plausibility unless told not to."""
+    gaits = _read(spec, label_names, plausibility_check)
+    if plausibility_check:
+        check_units(gaits.joints, gaits.keys, f"data {spec!r}")
+    return gaits
+
+
+def _read(spec: str, label_names: tuple[str, ...] | None, plausibility_check: bool) -> GaitSet:
     kind, _, argument = spec.partition(":")
     names = tuple(label_names) if label_names else EMOTIONS
     if kind == "embedded":
@@ -42,6 +56,12 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             raise ValueError(f"data spec {spec!r}: expected embedded[:NUM_GAITS[:SEED]] with whole numbers") from None
         if len(parts) > 2 or num_gaits < 1:
             raise ValueError(f"data spec {spec!r}: expected embedded[:NUM_GAITS[:SEED]] with a positive gait count")
+        # The synthetic walks are generated per emotion, so renaming their classes would mislabel them.
+        if label_names and tuple(label_names) != EMOTIONS:
+            raise ValueError(
+                f"data spec {spec!r}: label names {', '.join(label_names)} do not apply: the embedded set's classes are "
+                f"{', '.join(EMOTIONS)}; give --label-names only for files whose label ids they name"
+            )
         return generate_gaits(num_gaits=num_gaits, seed=seed)
     if kind == "egait":
         from step_tf.data.egait import read_egait
@@ -49,7 +69,7 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
         paths = [p for p in argument.split(",") if p]
         if len(paths) != 2:
             raise ValueError(f"data spec {spec!r}: expected egait:FEATURES.h5,LABELS.h5")
-        return read_egait(paths[0], paths[1], label_names=names)
+        return read_egait(paths[0], paths[1], label_names=names, plausibility_check=plausibility_check)
     if kind == "bvh":
         from step_tf.data.bvh import read_bvh_folder
 
@@ -64,7 +84,7 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
                 raise ValueError(f"{parts[1]}: cannot read the BVH label map ({error})") from None
             if not isinstance(labels, dict):
                 raise ValueError(f"{parts[1]}: the BVH label map must be a JSON object of file name -> label name")
-        return read_bvh_folder(parts[0], labels=labels, label_names=names)
+        return read_bvh_folder(parts[0], labels=labels, label_names=names, plausibility_check=plausibility_check)
     if kind == "bandai":
         from step_tf.data.bandai import DEFAULT_STRIDE, read_bandai_walks
 
@@ -75,13 +95,13 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             stride = 0
         if len(parts) not in (1, 2) or stride < 1:
             raise ValueError(f"data spec {spec!r}: expected bandai:DIR or bandai:DIR,STRIDE (a positive number of frames)")
-        return read_bandai_walks(parts[0], stride=stride, label_names=names)
+        return read_bandai_walks(parts[0], stride=stride, label_names=names, plausibility_check=plausibility_check)
     if kind == "tfrecord":
         from step_tf.data.tfrecord import read_tfrecord_gaits
 
         if not argument:
             raise ValueError(f"data spec {spec!r}: expected tfrecord:GLOB, e.g. tfrecord:data/gaits-*.tfrecord")
-        return read_tfrecord_gaits(argument, label_names=names)
+        return read_tfrecord_gaits(argument, label_names=names, plausibility_check=plausibility_check)
     raise ValueError(
         f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json], bandai:DIR[,STRIDE] or tfrecord:GLOB"
     )
