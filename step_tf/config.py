@@ -33,6 +33,8 @@ class TrainConfig:
     model: str = "step"
     data: str = "embedded"
     label_names: tuple[str, ...] | None = None  # None: the data source's own names
+    # Refuse gaits tiled from under 15 real frames or not in metres (step_tf.data.plausibility).
+    plausibility_check: bool = True
     seed: int = 0
     split_fractions: tuple[float, float, float] = (0.7, 0.2, 0.1)
     # Grouped k-fold (``step_tf.data.pipeline.grouped_stratified_folds``): with folds >= 2 the test split

@@ -27,6 +27,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--confidence", type=float, default=0.95, help="confidence level of the bootstrap interval")
     arguments.add_argument("--resamples", type=int, default=9999, help="bootstrap resamples")
     arguments.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    arguments.add_argument("--no-plausibility-check", dest="plausibility_check", action="store_false",
+                           help="score gaits that are not in metres or are tiled from fewer than 15 frames (off anyway for a run trained so)")
     return arguments
 
 
@@ -35,7 +37,8 @@ def main(argv=None) -> int:
     try:
         from step_tf.evaluation.report import evaluate_run  # TensorFlow loads here
 
-        report = evaluate_run(args.run_dir, args.data, args.split, args.out_dir, args.confidence, args.resamples, args.seed)
+        report = evaluate_run(args.run_dir, args.data, args.split, args.out_dir, args.confidence, args.resamples, args.seed,
+                              args.plausibility_check)
     except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

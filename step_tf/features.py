@@ -71,15 +71,14 @@ import keras
 import tensorflow as tf
 from scipy.signal import savgol_coeffs
 
-from step_tf.data.gaits import FRAME_RATE, NUM_COORDINATES
+from step_tf.data.gaits import FRAME_RATE, MIN_FRAMES, NUM_COORDINATES
 from step_tf.graph import STEP16
 
 NUM_AFFECTIVE_FEATURES = 29
 DEFAULT_STRIKE_WINDOW = 5
 DEFAULT_STRIKE_FRACTION = 0.1
-SMOOTHING_WINDOW = 15  # frames of the Savitzky-Golay filter (0.5 s at 30 fps)
+SMOOTHING_WINDOW = MIN_FRAMES  # frames of the Savitzky-Golay filter (0.5 s at 30 fps); MIN_FRAMES is one whole window
 SMOOTHING_POLYNOMIAL = 3  # cubic: the lowest degree with a jerk
-MIN_FRAMES = SMOOTHING_WINDOW  # one whole filter window
 
 # Joints whose motion is measured, in feature order.
 MOVING_JOINTS = ("hand_left", "hand_right", "head", "foot_left", "foot_right")

@@ -22,6 +22,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--input", type=pathlib.Path, required=True, help=".npz, E-Gait features .h5, or .bvh")
     arguments.add_argument("--output", type=output_file, help="file to write (default: standard output)")
     arguments.add_argument("--format", choices=("json", "csv"), help="default: the output's suffix, else json")
+    arguments.add_argument("--no-plausibility-check", dest="plausibility_check", action="store_false",
+                           help="classify gaits that are not in metres or are tiled from fewer than 15 frames")
     return arguments
 
 
@@ -32,7 +34,7 @@ def main(argv=None) -> int:
         from step_tf.files import atomic_output
         from step_tf.serving import batch  # TensorFlow loads here, after the arguments are checked
 
-        keys, joints = batch.read_gait_file(args.input)
+        keys, joints = batch.read_gait_file(args.input, plausibility_check=args.plausibility_check)
         servable = batch.load_servable(args.model)
         label_names = batch.label_names_of(servable)
         text = batch.format_rows(batch.predict_gaits(servable, keys, joints, label_names), label_names, output_format)

@@ -5,6 +5,7 @@ Each test is one reported case that must not come back (README, "Reliability").
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -193,3 +194,145 @@ def test_an_unwritable_output_is_one_line(tmp_path, capsys):
     assert fit.main(["--data", "embedded:64", "--run-dir", str(tmp_path / "file" / "run"), *TINY]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 1 and str(tmp_path / "file") in errors[0]
+
+
+# 8. Silent nonsense: gaits no model should classify are refused, naming the file and gait, unless overridden.
+
+def _egait(tmp_path, gaits: dict, name="f") -> str:
+    """An E-Gait features/labels pair of ``{key: (T, 16, 3) joints}``, all labelled 0, as a data spec."""
+    import h5py
+
+    with h5py.File(tmp_path / f"{name}.h5", "w") as features, h5py.File(tmp_path / f"{name}_labels.h5", "w") as labels:
+        for key, joints in gaits.items():
+            features.create_dataset(key, data=np.asarray(joints, np.float32).reshape(len(joints), -1))
+            labels.create_dataset(key, data=np.int32(0))
+    return f"egait:{tmp_path / f'{name}.h5'},{tmp_path / f'{name}_labels.h5'}"
+
+
+def _walk(num_frames=75, scale=1.0):
+    """One embedded walk (metres), its first ``num_frames`` frames, times ``scale``."""
+    from step_tf.data.sources import load_gaits
+
+    return load_gaits("embedded:1").joints[0, :num_frames] * np.float32(scale)
+
+
+def test_a_gait_of_fewer_than_15_real_frames_is_refused_not_tiled_into_a_static_pose(tmp_path):
+    from step_tf.data.sources import load_gaits
+
+    walk = _walk()
+    spec = _egait(tmp_path, {"long": walk, "pose": walk[:1]})
+    with pytest.raises(ValueError, match=re.escape(f"f.h5: gait 'pose': only 1 real frame(s); a gait needs at least 15")):
+        load_gaits(spec)
+    # Overridden, it is what the models used to get: one pose, 75 times.
+    tiled = load_gaits(spec, plausibility_check=False)
+    assert tiled.keys.tolist() == ["long", "pose"] and np.array_equal(tiled.joints[1], np.repeat(walk[:1], 75, axis=0))
+    # The rule's edge: 14 real frames are refused, 15 tiled (cyclically: frame 15 is frame 0 again).
+    with pytest.raises(ValueError, match="gait 'edge': only 14 real frame"):
+        load_gaits(_egait(tmp_path, {"edge": walk[:14]}, name="g"))
+    fifteen = load_gaits(_egait(tmp_path, {"edge": walk[:15]}, name="h")).joints[0]
+    assert np.array_equal(fifteen[15], walk[0]) and np.array_equal(fifteen[:15], walk[:15])
+
+
+def test_a_bvh_whose_frames_collapse_to_one_is_refused_and_short_real_clips_are_kept(tmp_path, fixtures_dir, bandai_dir):
+    from step_tf.data.bvh import bvh_positions, read_bvh_gaits
+    from step_tf.data.sources import load_gaits
+
+    # A frame time of 1 microsecond: the whole clip lasts under one 30 fps frame, so resampling leaves one.
+    text = (fixtures_dir / "dataset-1_walk_angry_001.bvh").read_text()
+    (tmp_path / "walk_angry_001.bvh").write_text(re.sub(r"Frame Time:.*", "Frame Time: 0.000001", text))
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'walk_angry_001.bvh'} (resampled to 30 fps): only 1 real frame(s)")):
+        load_gaits(f"bvh:{tmp_path}")
+    assert load_gaits(f"bvh:{tmp_path}", plausibility_check=False).joints.shape == (1, 75, 16, 3)
+    # A real clip shorter than 75 frames but over 15 is tiled as before.
+    clip = bandai_dir / "dataset-1_walk_normal_002.bvh"
+    assert 15 <= bvh_positions(clip).shape[0] < 75
+    assert read_bvh_gaits(clip, "neutral").joints.shape == (1, 75, 16, 3)
+
+
+@pytest.mark.parametrize("scale, advice", [
+    (1000.0, "looks like millimetres: divide by 1000"),
+    (100.0, "looks like centimetres: divide by 100"),
+    (1e6, "coordinates must be metres"),
+])
+def test_gaits_not_in_metres_are_refused_with_the_likely_unit(tmp_path, scale, advice):
+    from step_tf.data.sources import load_gaits
+
+    walk = _walk()
+    spec = _egait(tmp_path, {"metres": walk, "scaled": walk * np.float32(scale)})
+    expected = f"gait 'scaled' has a root-to-neck distance of {np.median(np.linalg.norm(walk[:, 2] - walk[:, 0], axis=-1)) * scale:.4g}"
+    with pytest.raises(ValueError, match=re.escape(expected) + r" \(median over frames\), outside the human 0.2-1.0 m; " + re.escape(advice)):
+        load_gaits(spec)
+    assert len(load_gaits(spec, plausibility_check=False)) == 2
+
+
+def test_real_and_embedded_gaits_pass_the_units_check(bandai_dir):
+    from step_tf.data.plausibility import HUMAN_ROOT_TO_NECK_M, root_to_neck_m
+    from step_tf.data.sources import load_gaits
+
+    bandai = root_to_neck_m(load_gaits(f"bandai:{bandai_dir}").joints)  # checked on loading
+    assert np.allclose(bandai, 0.41, atol=0.05)  # the actor's hips-to-neck, README "bones"
+    embedded = root_to_neck_m(load_gaits("embedded:2000").joints)
+    assert abs(embedded.mean() - 0.49) < 0.01 and HUMAN_ROOT_TO_NECK_M[0] < embedded.min() and embedded.max() < HUMAN_ROOT_TO_NECK_M[1]
+
+
+def test_predict_refuses_millimetres_before_loading_a_model(tmp_path, capsys):
+    from step_tf import predict
+
+    np.savez(tmp_path / "mm.npz", positions=_walk(scale=1000.0)[None])
+    arguments = ["--model", str(tmp_path / "no-model"), "--input", str(tmp_path / "mm.npz")]
+    assert predict.main(arguments) == 2
+    error = capsys.readouterr().err
+    assert f"{tmp_path / 'mm.npz'}: gait '00000' has a root-to-neck distance" in error and "looks like millimetres: divide by 1000" in error
+    # Overridden, the gaits are read and the next problem is the missing model.
+    assert predict.main([*arguments, "--no-plausibility-check"]) == 2
+    assert "no-model: model not found" in capsys.readouterr().err
+
+
+def test_tfrecord_gaits_are_fitted_to_75_frames_as_egait_gaits_are(tmp_path):
+    import tensorflow as tf
+
+    from step_tf.data.sources import load_gaits
+    from step_tf.data.tfrecord import encode_gait
+
+    walk = _walk()
+    gaits = {"a_full": walk, "b_short": walk[:40], "c_pose": walk[:10]}
+    spec = _egait(tmp_path, gaits)
+    with tf.io.TFRecordWriter(str(tmp_path / "gaits.tfrecord")) as writer:
+        for key, joints in gaits.items():
+            writer.write(encode_gait(joints, 0, "angry", key, key))
+    for data in (spec, f"tfrecord:{tmp_path / 'gaits.tfrecord'}"):
+        with pytest.raises(ValueError, match=r"(gait|key) 'c_pose'\)?: only 10 real frame"):
+            load_gaits(data)
+    egait = load_gaits(spec, plausibility_check=False)
+    tfrecord = load_gaits(f"tfrecord:{tmp_path / 'gaits.tfrecord'}", plausibility_check=False)
+    assert tfrecord.joints.shape == (3, 75, 16, 3) and np.array_equal(tfrecord.joints, egait.joints)
+    assert np.array_equal(tfrecord.joints[1, 40:], walk[:35])  # tiled cyclically, not padded or stretched
+
+
+def test_label_names_for_the_embedded_set_are_refused_at_fit_time(tmp_path, capsys):
+    from step_tf.data.sources import load_gaits
+
+    run_dir = tmp_path / "run"
+    assert fit.main(["--data", "embedded:64", "--label-names", "a,b", "--run-dir", str(run_dir), *TINY]) == 2
+    assert "data spec 'embedded:64': label names a, b do not apply: the embedded set's classes are angry, neutral, happy, sad" in capsys.readouterr().err
+    assert not run_dir.exists()
+    assert load_gaits("embedded:8", ("angry", "neutral", "happy", "sad")).label_names == ("angry", "neutral", "happy", "sad")
+
+
+def test_fit_and_evaluate_take_the_override_and_keep_it_in_the_run(tmp_path, capsys):
+    from step_tf import evaluate
+
+    from step_tf.data.egait import write_egait
+    from step_tf.data.sources import load_gaits
+
+    gaits = load_gaits("embedded:64")
+    millimetres = type(gaits)(gaits.joints * np.float32(1000), gaits.labels, gaits.label_names, gaits.groups, gaits.keys)
+    write_egait(millimetres, tmp_path / "f.h5", tmp_path / "l.h5")
+    data = ["--data", f"egait:{tmp_path / 'f.h5'},{tmp_path / 'l.h5'}"]
+    assert fit.main([*data, "--run-dir", str(tmp_path / "refused"), *TINY]) == 2
+    assert "looks like millimetres: divide by 1000, or pass --no-plausibility-check" in capsys.readouterr().err
+    assert not (tmp_path / "refused").exists()
+    run_dir = tmp_path / "run"
+    assert fit.main([*data, "--no-plausibility-check", "--run-dir", str(run_dir), *TINY]) == 0
+    assert json.loads((run_dir / "config.json").read_text())["plausibility_check"] is False
+    assert evaluate.main([str(run_dir), "--resamples", "10"]) == 0  # the run's own data, read as it was trained

@@ -62,12 +62,14 @@ def clip_paths(directory: str | os.PathLike, styles, contents=FORWARD_CONTENTS) 
 
 
 def read_bandai_walks(
-    directory: str | os.PathLike, stride: int = DEFAULT_STRIDE, label_names: tuple[str, ...] = EMOTIONS
+    directory: str | os.PathLike, stride: int = DEFAULT_STRIDE, label_names: tuple[str, ...] = EMOTIONS,
+    plausibility_check: bool = True,
 ) -> GaitSet:
     """The forward walks of the four emotion styles as labelled 75-frame windows, grouped by clip.
 
     World coordinates, metres, y up, 30 fps; ``label_names`` must contain
-    angry, neutral, happy and sad (``normal`` is read as neutral).
+    angry, neutral, happy and sad (``normal`` is read as neutral). ``plausibility_check``: see
+    ``step_tf.data.bvh.bvh_windows``.
     """
     wanted = {LABEL_ALIASES.get(style, style) for style in EMOTION_STYLES}
     if not wanted <= set(label_names):
@@ -75,7 +77,8 @@ def read_bandai_walks(
     gait_sets = []
     for path in clip_paths(directory, EMOTION_STYLES):
         style = _CLIP_NAME.match(path.stem)["style"]
-        gait_sets.append(read_bvh_gaits(path, LABEL_ALIASES.get(style, style), label_names=label_names, stride=stride))
+        gait_sets.append(read_bvh_gaits(path, LABEL_ALIASES.get(style, style), label_names=label_names, stride=stride,
+                                         plausibility_check=plausibility_check))
     return concatenate(gait_sets, source=f"bandai:{directory}")
 
 

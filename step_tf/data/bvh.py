@@ -35,7 +35,9 @@ Windowing: a clip of F frames gives the windows starting at ``0, stride,
 fill a window are dropped). The default stride is 30 frames (one second at
 30 fps): consecutive 75-frame windows overlap by 45 frames. A clip shorter than
 the window gives one gait, tiled cyclically with
-``step_tf.data.preprocess.fit_frames``. Gaits stay in world coordinates (not
+``step_tf.data.plausibility.fit_real_frames``: it needs at least 15 frames after
+resampling (so a clip whose frames collapse to one is refused) unless
+``plausibility_check=False``. Gaits stay in world coordinates (not
 root-centred); every window of a clip gets the clip's file stem as its group,
 so a split never puts windows of one recording on both sides.
 
@@ -58,7 +60,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from step_tf.data.gaits import EMOTIONS, FRAME_RATE, NUM_FRAMES, GaitSet, concatenate
-from step_tf.data.preprocess import fit_frames
+from step_tf.data.plausibility import fit_real_frames
 from step_tf.graph import STEP16
 
 DEFAULT_SCALE = 0.01
@@ -411,18 +413,24 @@ def bvh_windows(
     stride: int = DEFAULT_STRIDE,
     scale: float = DEFAULT_SCALE,
     frame_rate: float = FRAME_RATE,
+    plausibility_check: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keys ``(N,)`` and gaits ``(N, num_frames, 16, 3)`` float32 of one BVH clip, unlabelled.
 
     Windows start every ``stride`` frames (after resampling to ``frame_rate``);
-    keys are ``f"{stem}_{start:05d}"``.
+    keys are ``f"{stem}_{start:05d}"``. A clip shorter than ``num_frames`` is
+    tiled only if it has ``MIN_FRAMES`` frames (``plausibility_check=False``: any).
     """
     path = pathlib.Path(path)
     positions = bvh_positions(path, joint_map=joint_map, scale=scale, frame_rate=frame_rate)
     if positions.shape[0] == 0:
         raise ValueError(f"{path}: the clip has no frames")
     starts = window_starts(positions.shape[0], num_frames, stride)
-    gaits = np.stack([fit_frames(positions[start : start + num_frames], num_frames) for start in starts])
+    gaits = np.stack([
+        fit_real_frames(positions[start : start + num_frames], num_frames,
+                        f"{path} (resampled to {frame_rate:g} fps)", plausibility_check)
+        for start in starts
+    ])
     return np.array([f"{path.stem}_{start:05d}" for start in starts]), gaits
 
 
@@ -434,7 +442,7 @@ def read_bvh_gaits(
 ) -> GaitSet:
     """Cuts one BVH clip into gaits (``bvh_windows``), all labelled ``label``, grouped by the file stem.
 
-    ``window_options`` go to ``bvh_windows`` (joint_map, num_frames, stride, scale, frame_rate).
+    ``window_options`` go to ``bvh_windows`` (joint_map, num_frames, stride, scale, frame_rate, plausibility_check).
     """
     path = pathlib.Path(path)
     if label not in label_names:
@@ -474,7 +482,7 @@ def read_bvh_folder(
 
     ``labels`` maps file names or stems to label names; ``None`` infers each
     label from its file name (see ``infer_label``). ``gait_options`` go to
-    ``read_bvh_gaits`` (joint_map, num_frames, stride, scale, frame_rate).
+    ``read_bvh_gaits`` (joint_map, num_frames, stride, scale, frame_rate, plausibility_check).
     """
     directory = pathlib.Path(directory)
     if not directory.is_dir():

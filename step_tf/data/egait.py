@@ -9,8 +9,9 @@ A data set is two HDF5 files with the same keys at the file root:
 Features and labels are matched by key (the public loaders match them by
 position in sorted key order, which silently mislabels a data set whose two
 files differ by one key). Gaits are brought to a common frame count with
-``step_tf.data.preprocess.fit_frames`` (cyclic tiling when shorter, the first
-frames when longer). E-Gait carries no subject or clip ids, so each gait is its
+``step_tf.data.plausibility.fit_real_frames`` (cyclic tiling when shorter, the
+first frames when longer; fewer than 15 real frames is an error unless
+``plausibility_check=False``). E-Gait carries no subject or clip ids, so each gait is its
 own split group.
 """
 
@@ -23,7 +24,7 @@ import h5py
 import numpy as np
 
 from step_tf.data.gaits import EMOTIONS, NUM_COORDINATES, NUM_FRAMES, GaitSet
-from step_tf.data.preprocess import fit_frames
+from step_tf.data.plausibility import fit_real_frames
 from step_tf.files import atomic_output
 from step_tf.graph import get_layout
 
@@ -38,9 +39,13 @@ def _open(path: pathlib.Path, role: str) -> h5py.File:
 
 
 def read_egait_features(
-    features_path: str | os.PathLike, num_frames: int = NUM_FRAMES, layout: str = "step16"
+    features_path: str | os.PathLike, num_frames: int = NUM_FRAMES, layout: str = "step16", plausibility_check: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keys ``(N,)`` (sorted) and gaits ``(N, num_frames, V, 3)`` float32 of an E-Gait features file alone."""
+    """Keys ``(N,)`` (sorted) and gaits ``(N, num_frames, V, 3)`` float32 of an E-Gait features file alone.
+
+    ``plausibility_check=False`` tiles gaits of fewer than ``MIN_FRAMES`` real frames too
+    (``step_tf.data.plausibility``).
+    """
     features_path = pathlib.Path(features_path)
     num_joints = get_layout(layout).num_joints
     width = num_joints * NUM_COORDINATES
@@ -63,7 +68,8 @@ def read_egait_features(
                 raise ValueError(f"{features_path}: gait {key!r} is empty (0 frames)")
             if not np.isfinite(values).all():
                 raise ValueError(f"{features_path}: gait {key!r} has NaN or infinite values")
-            gaits.append(fit_frames(values.reshape(-1, num_joints, NUM_COORDINATES), num_frames))
+            gaits.append(fit_real_frames(values.reshape(-1, num_joints, NUM_COORDINATES), num_frames,
+                                         f"{features_path}: gait {key!r}", plausibility_check))
     return np.asarray(keys), np.stack(gaits).astype(np.float32)
 
 
@@ -73,6 +79,7 @@ def read_egait(
     label_names: tuple[str, ...] = EMOTIONS,
     num_frames: int = NUM_FRAMES,
     layout: str = "step16",
+    plausibility_check: bool = True,
 ) -> GaitSet:
     """Reads an E-Gait features/labels pair into a ``GaitSet`` of ``(N, num_frames, V, 3)`` gaits.
 
@@ -103,7 +110,7 @@ def read_egait(
                     f"known ids 0..{len(label_names) - 1} ({', '.join(label_names)})"
                 )
             labels.append(label)
-    keys, gaits = read_egait_features(features_path, num_frames, layout)
+    keys, gaits = read_egait_features(features_path, num_frames, layout, plausibility_check)
     return GaitSet(
         joints=gaits,
         labels=np.asarray(labels, dtype=np.int32),

@@ -20,6 +20,10 @@ import numpy as np
 
 NUM_FRAMES = 75
 FRAME_RATE = 30.0
+# The fewest real frames a gait may have before it is tiled to NUM_FRAMES: 0.5 s at 30 fps, one window of the
+# affective features' smoothing filter (step_tf.features takes its window from here, so that the readers,
+# which enforce the minimum, need not import TensorFlow).
+MIN_FRAMES = 15
 NUM_COORDINATES = 3
 # The public STEP code's reading of the E-Gait label integers 0..3.
 EMOTIONS = ("angry", "neutral", "happy", "sad")

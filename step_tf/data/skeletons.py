@@ -81,7 +81,7 @@ import numpy as np
 
 from step_tf.data.bvh import window_starts
 from step_tf.data.gaits import EMOTIONS, NUM_FRAMES, GaitSet
-from step_tf.data.preprocess import fit_frames
+from step_tf.data.plausibility import fit_real_frames
 from step_tf.graph import STEP16, get_layout, joint_mapping
 
 SOURCE_LAYOUTS = ("coco17", "h36m17", "blazepose33", "body25", "kinect_v2", "step16")
@@ -243,8 +243,13 @@ def load_keypoints(
     stride: int = DEFAULT_STRIDE,
     num_frames: int = NUM_FRAMES,
     label_names: tuple[str, ...] = EMOTIONS,
+    plausibility_check: bool = True,
 ) -> GaitSet:
-    """Gaits from an ``.npz`` of keypoints (see the module docstring for the arrays and the windows)."""
+    """Gaits from an ``.npz`` of keypoints (see the module docstring for the arrays and the windows).
+
+    A sequence shorter than a window is tiled only if it has ``MIN_FRAMES`` real frames
+    (``step_tf.data.plausibility.fit_real_frames``) unless ``plausibility_check=False``.
+    """
     path = pathlib.Path(path)
     source = str(path)
     if not path.is_file():
@@ -291,7 +296,10 @@ def load_keypoints(
     joints = to_step16(points, layout, units=units, up=up, source=f"{path}: {key_name!r}", keys=keys)
     starts = window_starts(length, num_frames, stride)
     cut = length != num_frames
-    windows = [fit_frames(sequence[start : start + num_frames], num_frames) for sequence in joints for start in starts]
+    windows = [
+        fit_real_frames(sequence[start : start + num_frames], num_frames, f"{path}: sequence {key!r}", plausibility_check)
+        for key, sequence in zip(keys, joints) for start in starts
+    ]
     return GaitSet(
         joints=np.stack(windows),
         labels=np.repeat(labels, len(starts)),

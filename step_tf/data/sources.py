@@ -21,6 +21,12 @@ Specs (what ``python -m step_tf.fit --data`` takes):
 * ``tfrecord:GLOB`` -- TFRecord shards of ``tf.train.Example`` gaits
   (``step_tf.data.tfrecord``; ``python -m pipelines.step_aug`` writes them),
   e.g. ``tfrecord:out/example_gen/examples/gaits-*.tfrecord``; gaits sorted by key.
+
+Every source is checked for plausibility (``step_tf.data.plausibility``): gaits
+tiled from fewer than 15 real frames and gaits not in metres are errors unless
+``plausibility_check=False``. ``label_names`` name the label ids of the files
+read; the embedded set has its own (angry, neutral, happy, sad), and other
+names for it are refused rather than ignored.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import json
 import pathlib
 
 from step_tf.data.gaits import EMOTIONS, GaitSet
+from step_tf.data.plausibility import check_units
 
 DEFAULT_EMBEDDED_GAITS = 2000
 
@@ -44,8 +51,15 @@ def _json_object(path: str, what: str, shape: str) -> dict:
     return value
 
 
-def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet:
-    """The gaits a data spec names (see the module docstring)."""
+def load_gaits(spec: str, label_names: tuple[str, ...] | None = None, plausibility_check: bool = True) -> GaitSet:
+    """The gaits a data spec names (see the module docstring), checked for plausibility unless told not to."""
+    gaits = _read(spec, label_names, plausibility_check)
+    if plausibility_check:
+        check_units(gaits.joints, gaits.keys, f"data {spec!r}")
+    return gaits
+
+
+def _read(spec: str, label_names: tuple[str, ...] | None, plausibility_check: bool) -> GaitSet:
     kind, _, argument = spec.partition(":")
     names = tuple(label_names) if label_names else EMOTIONS
     if kind == "embedded":
@@ -59,6 +73,12 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             raise ValueError(f"data spec {spec!r}: expected embedded[:NUM_GAITS[:SEED]] with whole numbers") from None
         if len(parts) > 2 or num_gaits < 1:
             raise ValueError(f"data spec {spec!r}: expected embedded[:NUM_GAITS[:SEED]] with a positive gait count")
+        # The synthetic walks are generated per emotion, so renaming their classes would mislabel them.
+        if label_names and tuple(label_names) != EMOTIONS:
+            raise ValueError(
+                f"data spec {spec!r}: label names {', '.join(label_names)} do not apply: the embedded set's classes are "
+                f"{', '.join(EMOTIONS)}; give --label-names only for files whose label ids they name"
+            )
         return generate_gaits(num_gaits=num_gaits, seed=seed)
     if kind == "egait":
         from step_tf.data.egait import read_egait
@@ -66,7 +86,7 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
         paths = [p for p in argument.split(",") if p]
         if len(paths) != 2:
             raise ValueError(f"data spec {spec!r}: expected egait:FEATURES.h5,LABELS.h5")
-        return read_egait(paths[0], paths[1], label_names=names)
+        return read_egait(paths[0], paths[1], label_names=names, plausibility_check=plausibility_check)
     if kind == "bvh":
         from step_tf.data.bvh import read_bvh_folder
 
@@ -81,7 +101,7 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
         if map_parts:
             map_path = map_parts[0].partition("=")[2]
             options["joint_map"] = _json_object(map_path, "BVH joint map", "STEP joint name -> BVH joint name")
-        return read_bvh_folder(parts[0], labels=labels, label_names=names, **options)
+        return read_bvh_folder(parts[0], labels=labels, label_names=names, plausibility_check=plausibility_check, **options)
     if kind == "bandai":
         from step_tf.data.bandai import DEFAULT_STRIDE, read_bandai_walks
 
@@ -92,7 +112,7 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             stride = 0
         if len(parts) not in (1, 2) or stride < 1:
             raise ValueError(f"data spec {spec!r}: expected bandai:DIR or bandai:DIR,STRIDE (a positive number of frames)")
-        return read_bandai_walks(parts[0], stride=stride, label_names=names)
+        return read_bandai_walks(parts[0], stride=stride, label_names=names, plausibility_check=plausibility_check)
     if kind == "keypoints":
         from step_tf.data.skeletons import DEFAULT_STRIDE as KEYPOINT_STRIDE
         from step_tf.data.skeletons import load_keypoints
@@ -113,13 +133,13 @@ def load_gaits(spec: str, label_names: tuple[str, ...] | None = None) -> GaitSet
             stride = 0
         if stride < 1:
             raise ValueError(f"data spec {spec!r}: stride must be a positive number of frames")
-        return load_keypoints(path, stride=stride, label_names=names, **options)
+        return load_keypoints(path, stride=stride, label_names=names, plausibility_check=plausibility_check, **options)
     if kind == "tfrecord":
         from step_tf.data.tfrecord import read_tfrecord_gaits
 
         if not argument:
             raise ValueError(f"data spec {spec!r}: expected tfrecord:GLOB, e.g. tfrecord:data/gaits-*.tfrecord")
-        return read_tfrecord_gaits(argument, label_names=names)
+        return read_tfrecord_gaits(argument, label_names=names, plausibility_check=plausibility_check)
     raise ValueError(
         f"unknown data spec {spec!r}; expected embedded[:N[:SEED]], egait:FEATURES.h5,LABELS.h5, bvh:DIR[,LABELS.json][,joint_map=MAP.json], bandai:DIR[,STRIDE], keypoints:FILE.npz,layout=NAME[,...] or tfrecord:GLOB"
     )

@@ -16,8 +16,11 @@ short at the end of a file for the end of the file, so a truncated shard would
 lose its tail silently: the bytes of the records read (each is framed by 16
 bytes) must add up to every file's size, else the file is reported. Gaits
 come back sorted by key, so the order does not depend on how the records were
-spread over shards. Writing shards is the Beam pipeline's job
-(``pipelines.example_gen``); its sink writes under temporary names and renames.
+spread over shards. Each gait is brought to ``num_frames`` frames (75) as E-Gait
+gaits are, by ``step_tf.data.plausibility.fit_real_frames``: tiled when shorter
+(at least 15 real frames, unless ``plausibility_check=False``), cut when longer,
+so records of mixed lengths make one set. Writing shards is the Beam pipeline's
+job (``pipelines.example_gen``); its sink writes under temporary names and renames.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
 
-from step_tf.data.gaits import EMOTIONS, NUM_COORDINATES, GaitSet
+from step_tf.data.gaits import EMOTIONS, NUM_COORDINATES, NUM_FRAMES, GaitSet
+from step_tf.data.plausibility import fit_real_frames
 
 # Feature name -> the kind of list it holds.
 FEATURES = {
@@ -157,8 +161,10 @@ def _check_whole_files(files: list[str], record_bytes: dict[str, int], record_co
             )
 
 
-def read_tfrecord_gaits(pattern: str, label_names: tuple[str, ...] = EMOTIONS) -> GaitSet:
-    """The gaits of every TFRecord file matching ``pattern``, sorted by key, as ``(N, T, V, 3)`` joints."""
+def read_tfrecord_gaits(
+    pattern: str, label_names: tuple[str, ...] = EMOTIONS, num_frames: int = NUM_FRAMES, plausibility_check: bool = True
+) -> GaitSet:
+    """The gaits of every TFRecord file matching ``pattern``, sorted by key, as ``(N, num_frames, V, 3)`` joints."""
     label_names = tuple(label_names)
     try:
         file_dataset = tf.data.Dataset.list_files(pattern, shuffle=False)  # any TensorFlow file system: local, gs://, ...
@@ -180,6 +186,7 @@ def read_tfrecord_gaits(pattern: str, label_names: tuple[str, ...] = EMOTIONS) -
         record_counts[path.decode()] = record_counts.get(path.decode(), 0) + 1
         gait = decode_gait(serialized, label_names, f"{path.decode()}: record {number}")
         where = f"{path.decode()}: record {number} (key {gait['key']!r})"
+        gait["joints"] = fit_real_frames(gait["joints"], num_frames, where, plausibility_check)
         if first is None:
             first = (gait["joints"].shape, where)
         elif gait["joints"].shape != first[0]:

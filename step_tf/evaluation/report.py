@@ -43,11 +43,16 @@ def load_run(run_dir: str | pathlib.Path) -> tuple[TrainConfig, keras.Model]:
     return TrainConfig.load(run_dir / "config.json"), load_keras_model(run_dir / "best.keras")
 
 
-def run_gaits(run_dir: str | pathlib.Path, config: TrainConfig, data: str | None = None, split: str = "test") -> GaitSet:
-    """The gaits of ``split`` of a run (by the keys in its ``split.json``), or all gaits of ``data``."""
+def run_gaits(run_dir: str | pathlib.Path, config: TrainConfig, data: str | None = None, split: str = "test",
+              plausibility_check: bool = True) -> GaitSet:
+    """The gaits of ``split`` of a run (by the keys in its ``split.json``), or all gaits of ``data``.
+
+    The gaits are checked for plausibility (``step_tf.data.plausibility``) unless ``plausibility_check``
+    is false or the run was trained without the check.
+    """
     if split not in EVALUATION_SPLITS:
         raise ValueError(f"split must be one of {', '.join(EVALUATION_SPLITS)}, got {split!r}")
-    gaits = load_gaits(data or config.data, config.label_names)
+    gaits = load_gaits(data or config.data, config.label_names, plausibility_check and config.plausibility_check)
     if split == "all":
         return gaits
     split_path = pathlib.Path(run_dir) / "split.json"
@@ -81,12 +86,13 @@ def evaluate_run(
     confidence: float = 0.95,
     num_resamples: int = 9999,
     seed: int = 0,
+    plausibility_check: bool = True,
 ) -> dict:
     """Scores a run's ``best.keras`` and writes the JSON report and PNG; returns the report."""
     run_dir = pathlib.Path(run_dir)
     out_dir = pathlib.Path(out_dir) if out_dir is not None else run_dir / "evaluation"
     config, model = load_run(run_dir)
-    gaits = run_gaits(run_dir, config, data, split)
+    gaits = run_gaits(run_dir, config, data, split, plausibility_check)
     if gaits.num_classes != model.output_shape[-1]:
         raise ValueError(f"{gaits.source}: {gaits.num_classes} classes, but the model of {run_dir} scores {model.output_shape[-1]}")
     predicted = predict_labels(model, gaits, config.batch_size)

@@ -12,6 +12,10 @@ model in the form it was trained on:
 * ``.bvh``: a clip resampled to 30 fps and cut into 75-frame windows by
   ``step_tf.data.bvh.bvh_windows``; keys ``STEM_START``.
 
+Every file's gaits must be in metres (``step_tf.data.plausibility.check_units``)
+and E-Gait and BVH gaits shorter than 75 frames need 15 real frames to be tiled,
+unless ``plausibility_check=False`` (``--no-plausibility-check``).
+
 Results are one row per gait: key, class id, class name and the probability
 of each class, written as JSON or CSV.
 """
@@ -29,6 +33,7 @@ import numpy as np
 from step_tf.data.bvh import bvh_windows
 from step_tf.data.egait import read_egait_features
 from step_tf.data.gaits import NUM_COORDINATES, NUM_FRAMES
+from step_tf.data.plausibility import check_units
 from step_tf.serving.servable import RequestError, Servable
 from step_tf.serving.signatures import ANY_FRAMES_SIGNATURE, DEFAULT_SIGNATURE, INPUT_NAME
 from step_tf.serving.versions import list_versions
@@ -66,8 +71,10 @@ def _read_npz(path: pathlib.Path, num_joints: int) -> tuple[list[str], np.ndarra
     return [str(name) for name in names], joints
 
 
-def read_gait_file(path: str | os.PathLike, num_joints: int = 16) -> tuple[list[str], np.ndarray]:
-    """Gait names and joints ``(N, T, V, 3)`` float32 of an ``.npz``, E-Gait ``.h5`` or ``.bvh`` file."""
+def read_gait_file(
+    path: str | os.PathLike, num_joints: int = 16, plausibility_check: bool = True
+) -> tuple[list[str], np.ndarray]:
+    """Gait names and joints ``(N, T, V, 3)`` float32 of an ``.npz``, E-Gait ``.h5`` or ``.bvh`` file, checked for plausibility."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: input file not found")
@@ -75,11 +82,13 @@ def read_gait_file(path: str | os.PathLike, num_joints: int = 16) -> tuple[list[
     if suffix == ".npz":
         keys, joints = _read_npz(path, num_joints)
     elif suffix in (".h5", ".hdf5"):
-        keys, joints = read_egait_features(path)
+        keys, joints = read_egait_features(path, plausibility_check=plausibility_check)
     elif suffix == ".bvh":
-        keys, joints = bvh_windows(path)
+        keys, joints = bvh_windows(path, plausibility_check=plausibility_check)
     else:
         raise ValueError(f"{path}: unknown input format {suffix!r}; expected .npz, .h5 (E-Gait features) or .bvh")
+    if plausibility_check:
+        check_units(joints, keys, str(path))
     return keys, np.asarray(joints, dtype=np.float32)
 
 

@@ -124,7 +124,7 @@ def configured_split(config: TrainConfig, labels: np.ndarray, groups: np.ndarray
 def load_split(config: TrainConfig) -> tuple[GaitSet, dict[str, GaitSet]]:
     """Seeds Keras, loads ``config.data`` and splits it: the gaits and their splits (nothing is written)."""
     keras.utils.set_random_seed(config.seed)
-    gaits = load_gaits(config.data, config.label_names)
+    gaits = load_gaits(config.data, config.label_names, config.plausibility_check)
     parts = configured_split(config, gaits.labels, gaits.groups, gaits.num_classes).apply(gaits)
     return gaits, parts
 
