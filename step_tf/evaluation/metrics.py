@@ -115,11 +115,11 @@ def accuracy_interval(
                 method="percentile", random_state=np.random.default_rng(seed), vectorized=True,
             )
             low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    else:  # every gait its own group
-        low, high, method = _group_bootstrap(
+    else:  # every gait its own group: gaits resampled within each class
+        low, high, _ = _group_bootstrap(
             true_labels, predicted_labels, np.arange(true_labels.size), measure, confidence, num_resamples, seed
         )
-        method = "percentile bootstrap over gaits"
+        method = "percentile bootstrap over gaits within each class"
     return {"low": low, "high": high, "confidence": confidence, "num_resamples": num_resamples, "method": method}
 
 
