@@ -86,8 +86,11 @@ def sklearn_probabilities(name: str, train_joints, train_labels, test_joints) ->
     return model.predict_proba(describe(test_joints))
 
 
-def network_probabilities(config, train, test_joints, other_joints, generated=None):
-    """Trains ``config`` on ``train`` (plus ``generated``) for its epochs; probabilities on the test and other-style windows."""
+def network_probabilities(config, train, test_joints, other_joints, generated=None, initial_model=None):
+    """Trains ``config`` on ``train`` (plus ``generated``) for its epochs; probabilities on the test and other-style windows.
+
+    ``initial_model``: fine-tune this compiled model (its affective scaling kept) instead of a new one.
+    """
     import keras
 
     from step_tf.data.augment import default_augmentation
@@ -101,9 +104,11 @@ def network_probabilities(config, train, test_joints, other_joints, generated=No
         data = gait_dataset(train, config.batch_size, shuffle=True, augmentation=augmentation, seed=config.seed)
     else:
         data = augmented_training_dataset(train, generated, config.batch_size, augmentation=augmentation, seed=config.seed)
-    model = build_model(config, train.num_classes)
-    if hasattr(model, "adapt_feature_scaling"):
-        model.adapt_feature_scaling(scaling_gaits(train.joints, augmentation, config.seed))
+    model = initial_model
+    if model is None:
+        model = build_model(config, train.num_classes)
+        if hasattr(model, "adapt_feature_scaling"):
+            model.adapt_feature_scaling(scaling_gaits(train.joints, augmentation, config.seed))
     callbacks = [keras.callbacks.LearningRateScheduler(step_decay(config.learning_rate, config.epochs))] \
         if config.learning_rate_schedule == "step" else []
     model.fit(data, epochs=config.epochs, callbacks=callbacks, verbose=0)

@@ -1,7 +1,8 @@
-"""``python -m step_tf.predict --model PATH --input FILE``: classify the gaits of a file with an exported model.
+"""``python -m step_tf.predict [--model PATH] --input FILE``: classify the gaits of a file with an exported model.
 
 ``PATH`` is a version folder (``saved_models/NAME/3``) or a model base path
-(its newest version); ``FILE`` an ``.npz``, E-Gait features ``.h5`` or ``.bvh``
+(its newest version), by default the model shipped with the package
+(``step_tf.pretrained``); ``FILE`` an ``.npz``, E-Gait features ``.h5`` or ``.bvh``
 file (see ``step_tf.serving.batch``). Prints JSON, or writes JSON or CSV to
 ``--output`` (the format from ``--format`` or the output's suffix).
 """
@@ -18,7 +19,8 @@ from step_tf.cli import ERRORS, output_file
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.predict", description=__doc__.split("\n\n")[0])
-    arguments.add_argument("--model", type=pathlib.Path, required=True, help="a version folder or a folder of versions")
+    arguments.add_argument("--model", type=pathlib.Path,
+                           help="a version folder or a folder of versions (default: the shipped model, step_tf.pretrained)")
     arguments.add_argument("--input", type=pathlib.Path, required=True, help=".npz, E-Gait features .h5, or .bvh")
     arguments.add_argument("--output", type=output_file, help="file to write (default: standard output)")
     arguments.add_argument("--format", choices=("json", "csv"), help="default: the output's suffix, else json")
@@ -35,6 +37,10 @@ def main(argv=None) -> int:
         from step_tf.serving import batch  # TensorFlow loads here, after the arguments are checked
 
         keys, joints = batch.read_gait_file(args.input, plausibility_check=args.plausibility_check)
+        if args.model is None:
+            from step_tf.pretrained import default_model_base
+
+            args.model = default_model_base()
         servable = batch.load_servable(args.model)
         label_names = batch.label_names_of(servable)
         text = batch.format_rows(batch.predict_gaits(servable, keys, joints, label_names), label_names, output_format)

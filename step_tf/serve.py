@@ -1,5 +1,7 @@
 """``python -m step_tf.serve --model_base_path saved_models/NAME``: a TensorFlow Serving-compatible REST server.
 
+Without ``--model_base_path`` it serves the model shipped with the package
+(``step_tf.pretrained``, exported once into ``~/.cache/step_tf``) as ``step_embedded``.
 Serves the newest version under the base path (and picks up new ones without a
 restart) at ``http://127.0.0.1:8501/v1/models/NAME``. Options take TensorFlow
 Serving's names, so a command line carries over; see ``step_tf.serving.server``.
@@ -16,7 +18,8 @@ from step_tf.serving.server import DEFAULT_HOST, DEFAULT_MAX_REQUEST_BYTES, DEFA
 
 def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.serve", description=__doc__.split("\n\n")[0])
-    arguments.add_argument("--model_base_path", "--model-base-path", type=pathlib.Path, required=True, help="folder of numbered versions")
+    arguments.add_argument("--model_base_path", "--model-base-path", type=pathlib.Path,
+                           help="folder of numbered versions (default: the shipped model, step_tf.pretrained)")
     arguments.add_argument("--model_name", "--model-name", help="name in the URLs (default: the base path's folder name)")
     arguments.add_argument("--rest_api_port", "--rest-api-port", "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)")
     arguments.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}, this machine only)")
@@ -31,6 +34,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.model_base_path is None:
+            from step_tf.pretrained import default_model_base
+
+            args.model_base_path = default_model_base()
         serve(
             args.model_base_path,
             model_name=args.model_name,

@@ -1,10 +1,11 @@
 """From walking videos to perceived emotions: ``python -m step_tf.video``.
 
-    python -m step_tf.video VIDEO --model MODEL [--person all|ID|largest|walker] [--output OUT.json] [--render OUT.mp4|OUT.gif] [--save-gaits OUT.h5]
-    python -m step_tf.video --camera INDEX --model MODEL [--every K] [--max-frames N]
+    python -m step_tf.video VIDEO [--model MODEL] [--person all|ID|largest|walker] [--output OUT.json] [--render OUT.mp4|OUT.gif] [--save-gaits OUT.h5]
+    python -m step_tf.video --camera INDEX [--model MODEL] [--every K] [--max-frames N]
     python -m step_tf.video extract DIR --labels labels.csv --out gaits.h5
 
-MODEL is a training run directory, a ``.keras`` file or an exported
+MODEL (default: the model shipped with the package, ``step_tf.pretrained``) is a
+training run directory, a ``.keras`` file or an exported
 ``saved_models/NAME[/VERSION]``. The first form prints (or writes) JSON with
 every person found (tracks: id, frames, boxes), each 75-frame window's state
 (walking, not walking, no person), the class probabilities of the walking
@@ -29,6 +30,7 @@ import sys
 import time
 
 from step_tf.cli import ERRORS, output_file
+from step_tf.pretrained import default_run
 
 
 USAGE_LINE = __doc__.split("\n\n")[0]
@@ -38,7 +40,8 @@ def analyse_parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(prog="python -m step_tf.video", description=USAGE_LINE,
                                         epilog="Folder extraction: python -m step_tf.video extract DIR --labels labels.csv --out gaits.h5")
     arguments.add_argument("video", nargs="?", type=pathlib.Path, help="a video file")
-    arguments.add_argument("--model", type=pathlib.Path, required=True, help="run directory, .keras file or saved_models/NAME[/VERSION]")
+    arguments.add_argument("--model", type=pathlib.Path,
+                           help="run directory, .keras file or saved_models/NAME[/VERSION] (default: the shipped model, step_tf.pretrained)")
     arguments.add_argument("--camera", type=int, help="classify camera INDEX live instead of a file")
     arguments.add_argument("--person", default="all",
                            help="whom to classify: all (every track that walks, default), a track ID, largest or walker")
@@ -96,7 +99,7 @@ def run_file(args) -> int:
 
         if args.render.suffix.lower() not in FORMATS:
             raise ValueError(f"{args.render}: cannot render to {args.render.suffix or 'a file without suffix'}; choose one of {', '.join(FORMATS)}")
-    classifier = load_classifier(args.model)
+    classifier = load_classifier(args.model or default_run())
     result = analyse_video(args.video, classifier, person=args.person, on_frame=_progress if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -129,7 +132,7 @@ def run_camera(args) -> int:
     from step_tf.pose.classifier import load_classifier
     from step_tf.pose.emotion import EmotionStream
 
-    classifier = load_classifier(args.model)
+    classifier = load_classifier(args.model or default_run())
     capture = cv2.VideoCapture(args.camera)
     if not capture.isOpened():
         raise ValueError(f"camera {args.camera}: cannot be opened (no such camera, or it is busy)")

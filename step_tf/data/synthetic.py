@@ -2,24 +2,30 @@
 
 **These gaits are synthetic.** They come from a hand-written kinematic model,
 not from people; they let ``python -m step_tf.fit`` train and test something
-meaningful with no data at hand, and they exercise every code path, but a
-model trained on them says nothing about real emotion perception. Use real
-data (E-Gait) for any claim.
+meaningful with no data at hand, and they exercise every code path. Their
+emotion prototypes are calibrated on one actor's acted walks (below), so a
+model trained on them transfers to real walks only as far as
+``bench/sim_to_real.py`` measures. Use real data for any claim.
 
-Body (per subject)
-------------------
+Body and rig (per subject)
+--------------------------
 Body height ``H ~ N(1.70, 0.09^2)`` m clipped to [1.5, 1.9]. Segment lengths are
-fractions of ``H`` from Winter's anthropometric table (D. A. Winter,
-*Biomechanics and Motor Control of Human Movement*, 4th ed., 2009, fig. 4.1),
-each scaled by its own per-subject factor ``N(1, 0.03^2)``:
-thigh (hip-knee) 0.245, shank (knee-ankle) 0.246, ankle height 0.039,
-hip joint height 0.530 (= thigh + shank + ankle), pelvis centre to neck (C7)
-0.288 (0.818 - 0.530; 40 % to the ``spine`` joint, 60 % on to the neck),
-neck to head joint 0.052 (chin level, 0.870), upper arm 0.186, forearm 0.146,
-half shoulder width 0.129 (biacromial 0.259), shoulder drop below the neck
-0.02, half hip-joint spacing 0.045, toe lever (ankle to the ball of the foot,
-horizontally) 0.09. The 16 joints are those of
-``step_tf.graph.STEP16``; "foot" is the ankle, "hand" the wrist.
+fractions of ``H``. Capture rigs put the joints in different places, so each
+subject's fraction of each segment is drawn uniformly between two rigs and
+then scaled by its own factor ``N(1, 0.03^2)``: the anatomical joint centres of
+Winter's table (D. A. Winter, *Biomechanics and Motor Control of Human
+Movement*, 4th ed., 2009, fig. 4.1; ``ANATOMICAL_SEGMENTS``: thigh (hip-knee)
+0.245, shank (knee-ankle) 0.246, ankle height 0.039, hip joint height 0.530
+(= thigh + shank + ankle), pelvis centre to neck (C7) 0.288 (0.818 - 0.530;
+40 % to the ``spine`` joint, 60 % on to the neck), neck to head joint 0.052
+(chin level, 0.870), upper arm 0.186, forearm 0.146, half shoulder width
+0.129 (biacromial 0.259), shoulder drop below the neck 0.02, half hip-joint
+spacing 0.045, hip joints level with the pelvis centre, toe lever (ankle to
+the ball of the foot, horizontally) 0.09) and the joints of a motion-capture
+rig, measured on the Bandai-Namco walks (``MOCAP_SEGMENTS``: shoulders near
+the neck at half width 0.058, pelvis to neck 0.231, hips 0.013 below the
+pelvis centre, the "foot" joint 0.066 above the floor, ...). The 16 joints
+are those of ``step_tf.graph.STEP16``; "foot" is the ankle, "hand" the wrist.
 
 Walk cycle (per gait)
 ---------------------
@@ -64,9 +70,17 @@ and ``r`` = a foot's phase modulo 1, ``s = (r - beta) / (1 - beta)`` in swing:
   pitched further by the elbow flexion ``elbow_flexion + 0.6 arm_swing (a + 1) / 2``
   degrees (the elbow bends more as the arm swings forward).
 
+The body may face away from the walking direction by ``facing_offset ~ N(0,
+20 deg)`` clipped to +-50 deg (the Bandai walk-left / walk-right takes walk
+diagonally, 7-48 deg): the hips, trunk, head and arms turn about the root,
+the feet keep stepping along the walking direction and the knees are solved
+again, bending toward the turned front.
+
 Finally each gait is turned by a uniform random heading about the vertical,
 placed at a uniform random start in a 6 m x 6 m square of the floor (y = 0),
-and every coordinate gets ``N(0, 3 mm)`` observation noise.
+and every coordinate gets ``N(0, s^2)`` observation noise, ``s`` = 3 mm times a
+per-gait log-uniform factor in [0.33, 3] (1 mm, clean motion capture, to 9 mm,
+closer to video pose).
 
 Emotion styles
 --------------
@@ -78,9 +92,14 @@ perception of emotion from gait", J. Vision 9(6), 2009 (sad: slow, reduced limb
 flexion amplitudes, head inclined; angry and happy: fast, large amplitudes;
 angry: more elbow flexion); M. Karg et al., "Recognition of affect based on
 gait patterns", IEEE TSMC-B 40(4), 2010 (velocity, stride length and cadence
-carry most of the affect). Magnitudes were set so the figures of
-``step_tf.data.walk_stats`` fall in the range of real walks. ``STYLES`` holds
-the class prototypes (stride length for a 1.70 m body, scaled by ``H / 1.70``).
+carry most of the affect). ``STYLES`` holds the class prototypes (stride
+length for a 1.70 m body, scaled by ``H / 1.70``); their magnitudes are
+calibrated by ``bench/calibrate_embedded.py`` so that each class's mean speed,
+stride length, cadence, arm swing, hand height, trunk lean, head pitch, pelvis
+bob and foot separation equal those of the same class in the Bandai-Namco
+Research Motion dataset-1 walks (CC BY-NC 4.0; one actor, four clips per
+class; only these class means are taken from it). The spreads below keep the
+literature's between-person variation, which one actor cannot show.
 
 A gait's parameters are ``neutral + k (prototype - neutral)`` with an
 expression intensity ``k ~ U(0.2, 1)``, then shifted by a per-subject style
@@ -117,18 +136,21 @@ class EmotionStyle:
     bob: float  # m, amplitude of the pelvis's vertical oscillation
     impact: float  # m, depth of the heel-strike dip of the pelvis
     swing_lift: float  # m, ankle clearance in mid-swing
+    step_width: float  # m, lateral distance between the feet's paths
 
 
-STYLES = {
-    "neutral": EmotionStyle(112.0, 1.36, 24.0, 15.0, 4.0, 0.0, -5.0, 0.022, 0.005, 0.12),
-    "happy": EmotionStyle(124.0, 1.52, 36.0, 20.0, 1.0, 0.0, -12.0, 0.036, 0.008, 0.14),
-    "angry": EmotionStyle(134.0, 1.60, 34.0, 35.0, 9.0, 2.0, 6.0, 0.030, 0.018, 0.13),
-    "sad": EmotionStyle(80.0, 0.95, 4.0, 10.0, 10.0, 8.0, 20.0, 0.012, 0.003, 0.08),
+STYLES = {  # calibrated by bench/calibrate_embedded.py on the Bandai-Namco walks' class means
+    "angry": EmotionStyle(126.0, 1.106, 32.6, 29.7, 12.6, 2.0, 23.4, 0.002, 0.018, 0.13, 0.097),
+    "neutral": EmotionStyle(107.2, 1.199, 27.7, 14.9, -1.8, 0.0, -7.7, 0.011, 0.005, 0.12, 0.025),
+    "happy": EmotionStyle(129.0, 1.242, 58.5, 77.1, 5.8, 0.0, -11.7, 0.079, 0.008, 0.14, 0.058),
+    "sad": EmotionStyle(53.5, 0.471, 1.0, 0.0, 15.8, 8.0, 39.7, 0.007, 0.003, 0.08, 0.144),
 }
 STYLE_PARAMETERS = tuple(field.name for field in dataclasses.fields(EmotionStyle))
 
-# Winter's segment lengths as fractions of body height (see the module docstring).
-SEGMENTS = {
+# Where a rig puts the joints, as fractions of body height (see the module docstring). Winter's
+# anatomical joint centres, and those of a motion-capture rig (the Bandai-Namco walks, measured by
+# ``bench/calibrate_embedded.py``, body height = root height / 0.530).
+ANATOMICAL_SEGMENTS = {
     "thigh": 0.245,
     "shank": 0.246,
     "ankle_height": 0.039,
@@ -139,22 +161,46 @@ SEGMENTS = {
     "half_shoulder_width": 0.129,
     "shoulder_drop": 0.02,
     "half_hip_width": 0.045,
+    "hip_drop": 0.0,
     "toe_lever": 0.09,
 }
-SPINE_FRACTION = 0.4  # of the trunk, pelvis centre to the spine joint
+MOCAP_SEGMENTS = {
+    "thigh": 0.220,
+    "shank": 0.231,
+    "ankle_height": 0.066,
+    "trunk": 0.231,
+    "neck_to_head": 0.036,
+    "upper_arm": 0.137,
+    "forearm": 0.126,
+    "half_shoulder_width": 0.058,
+    "shoulder_drop": 0.020,
+    "half_hip_width": 0.036,
+    "hip_drop": 0.013,
+    "toe_lever": 0.09,  # not measurable from the joints; Winter's value
+}
+SEGMENTS = tuple(ANATOMICAL_SEGMENTS)
+SPINE_FRACTION = 0.4  # of the trunk, pelvis centre to the spine joint (0.38 on the Bandai rig)
 
 # Spread of subjects and gaits around the style prototypes.
 INTENSITY_RANGE = (0.2, 1.0)
 SUBJECT_SPEED_SD = 0.15  # log speed factor
 GAIT_SPEED_SD = 0.08  # log cadence and log stride, each
 SUBJECT_SD = {"arm_swing": 6.0, "elbow_flexion": 8.0, "trunk_lean": 3.0, "head_pitch": 6.0}
-GAIT_SD = {"arm_swing": 6.0, "elbow_flexion": 8.0, "trunk_lean": 3.0, "slump": 2.0, "head_pitch": 6.0, "swing_lift": 0.02}
+GAIT_SD = {
+    "arm_swing": 6.0, "elbow_flexion": 8.0, "trunk_lean": 3.0, "slump": 2.0, "head_pitch": 6.0, "swing_lift": 0.02,
+    "step_width": 0.02,
+}
 SUBJECT_BOB_SD = 0.2  # log bob factor
 GAIT_BOB_SD = 0.15  # log bob and log impact factors
 MAX_STRIDE_PER_LEG = 1.9  # stride length / (thigh + shank)
 TOE_OFF_ANGLE = 40.0  # degrees the foot turns about its toes by toe-off
 HEEL_RISE_START = 0.55  # fraction of stance at which the heel starts to rise
-NOISE_SD = 0.003  # m, observation noise per coordinate
+# Degrees the body faces away from the walking direction: the Bandai forward walks measure 0-5
+# (walk) and 7-48 (walk-left, walk-right), sd about 20 over all their windows.
+FACING_OFFSET_SD = 20.0
+FACING_OFFSET_LIMIT = 50.0
+NOISE_SD = 0.003  # m, median observation noise per coordinate
+NOISE_FACTOR_RANGE = (0.33, 3.0)  # a gait's noise is NOISE_SD times a log-uniform factor in this range
 START_HALF_RANGE = 3.0  # m
 
 _JOINT = {name: index for index, name in enumerate(STEP16.joint_names)}
@@ -180,11 +226,12 @@ def _class_counts(num_gaits: int, class_weights) -> np.ndarray:
 
 
 def sample_parameters(
-    rng: np.random.Generator, num_gaits: int, class_weights=None, num_subjects: int | None = None
+    rng: np.random.Generator, num_gaits: int, class_weights=None, num_subjects: int | None = None, styles=None
 ) -> dict[str, np.ndarray]:
     """Per-gait walking parameters ``{name: (N,)}``: label, subject, body, style, stance, heading, start, phase.
 
     The draws follow the module docstring; ``generate_gaits`` renders them.
+    ``styles`` (default ``STYLES``) maps each emotion to its ``EmotionStyle`` prototype.
     """
     if not isinstance(num_gaits, (int, np.integer)) or num_gaits < 1:
         raise ValueError(f"num_gaits must be a positive integer, got {num_gaits!r}")
@@ -199,15 +246,19 @@ def sample_parameters(
     # Subject bodies and personal styles, looked up per gait.
     height = np.clip(rng.normal(REFERENCE_HEIGHT, 0.09, num_subjects), 1.5, 1.9)[subjects]
     parameters = {"label": labels, "subject": subjects, "height": height}
-    for segment, fraction in SEGMENTS.items():
+    # Each subject's rig places each joint somewhere between the anatomical and the motion-capture centre.
+    for segment in SEGMENTS:
+        blend = rng.uniform(0.0, 1.0, num_subjects)
+        fraction = (1.0 - blend) * ANATOMICAL_SEGMENTS[segment] + blend * MOCAP_SEGMENTS[segment]
         parameters[segment] = (fraction * rng.normal(1.0, 0.03, num_subjects))[subjects] * height
     subject_speed = np.exp(rng.normal(0.0, SUBJECT_SPEED_SD, num_subjects))[subjects]
     subject_offset = {name: rng.normal(0.0, sd, num_subjects)[subjects] for name, sd in SUBJECT_SD.items()}
     subject_bob = np.exp(rng.normal(0.0, SUBJECT_BOB_SD, num_subjects))[subjects]
 
     # Emotion: blend from neutral toward the class prototype by the intensity.
-    prototypes = np.array([[getattr(STYLES[name], field) for field in STYLE_PARAMETERS] for name in EMOTIONS])
-    neutral = np.array([getattr(STYLES["neutral"], field) for field in STYLE_PARAMETERS])
+    styles = STYLES if styles is None else styles
+    prototypes = np.array([[getattr(styles[name], field) for field in STYLE_PARAMETERS] for name in EMOTIONS])
+    neutral = np.array([getattr(styles["neutral"], field) for field in STYLE_PARAMETERS])
     intensity = rng.uniform(*INTENSITY_RANGE, num_gaits)
     style = neutral + intensity[:, None] * (prototypes[labels] - neutral)
     for column, name in enumerate(STYLE_PARAMETERS):
@@ -227,8 +278,10 @@ def sample_parameters(
     parameters["bob"] = parameters["bob"] * subject_bob * np.exp(rng.normal(0.0, GAIT_BOB_SD, num_gaits))
     parameters["impact"] = parameters["impact"] * np.exp(rng.normal(0.0, GAIT_BOB_SD, num_gaits))
 
+    parameters["step_width"] = np.maximum(parameters["step_width"], 0.0)
     parameters["sway"] = rng.uniform(0.015, 0.035, num_gaits)
-    parameters["step_width"] = rng.uniform(0.06, 0.14, num_gaits)
+    parameters["noise_factor"] = np.exp(rng.uniform(*np.log(NOISE_FACTOR_RANGE), num_gaits))
+    parameters["facing_offset"] = np.radians(np.clip(rng.normal(0.0, FACING_OFFSET_SD, num_gaits), -FACING_OFFSET_LIMIT, FACING_OFFSET_LIMIT))
     parameters["heading"] = rng.uniform(0.0, 2.0 * np.pi, num_gaits)
     parameters["start_x"] = rng.uniform(-START_HALF_RANGE, START_HALF_RANGE, num_gaits)
     parameters["start_z"] = rng.uniform(-START_HALF_RANGE, START_HALF_RANGE, num_gaits)
@@ -273,13 +326,12 @@ def _sagittal(length: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return np.stack([np.zeros_like(angle), length * np.cos(angle), length * np.sin(angle)], axis=-1)
 
 
-def _knee(hip: np.ndarray, ankle: np.ndarray, thigh: np.ndarray, shank: np.ndarray) -> np.ndarray:
-    """Knee positions ``(N, T, 3)`` by two-link inverse kinematics, bending toward +z (forward)."""
+def _knee(hip: np.ndarray, ankle: np.ndarray, thigh: np.ndarray, shank: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Knee positions ``(N, T, 3)`` by two-link inverse kinematics, bending toward ``forward`` ``(N, 1, 3)``."""
     hip_to_ankle = ankle - hip
     distance = np.linalg.norm(hip_to_ankle, axis=-1, keepdims=True)
     along = hip_to_ankle / distance
-    forward = np.array([0.0, 0.0, 1.0])
-    bend = forward - (along @ forward)[..., None] * along
+    bend = forward - np.sum(along * forward, axis=-1, keepdims=True) * along
     bend /= np.linalg.norm(bend, axis=-1, keepdims=True)
     # Law of cosines: the angle at the hip between the thigh and the hip-ankle line.
     cos_hip = np.clip((thigh**2 + distance**2 - shank**2) / (2.0 * thigh * distance), -1.0, 1.0)
@@ -320,9 +372,12 @@ def _pelvis_height(parameters: dict[str, np.ndarray]) -> np.ndarray:
     highest = np.inf
     for side, sign in (("left", 1.0), ("right", -1.0)):
         ankle = legs[f"ankle_{side}"]
-        lateral = ankle[..., 0] - (legs["sway"] + sign * parameters["half_hip_width"][:, None])
-        vertical = np.sqrt(np.maximum(reach**2 - lateral**2 - ankle[..., 2] ** 2, 0.0))
-        highest = np.minimum(highest, ankle[..., 1] + vertical - legs["bob"])
+        # The hip joint sits half_hip_width (cos, 0, -sin)(facing_offset) to its side of the root.
+        half_width, offset = parameters["half_hip_width"][:, None], parameters["facing_offset"][:, None]
+        lateral = ankle[..., 0] - (legs["sway"] + sign * half_width * np.cos(offset))
+        fore = ankle[..., 2] + sign * half_width * np.sin(offset)
+        vertical = np.sqrt(np.maximum(reach**2 - lateral**2 - fore**2, 0.0))
+        highest = np.minimum(highest, ankle[..., 1] + vertical - legs["bob"] + parameters["hip_drop"][:, None])
     return highest.min(axis=1)
 
 
@@ -343,11 +398,15 @@ def render_gaits(
     progress = np.stack([np.zeros_like(phase_left), np.zeros_like(phase_left), root[..., 2]], axis=-1)
     joints = np.empty((num_gaits, num_frames, STEP16.num_joints, 3))
     joints[:, :, _JOINT["root"]] = root
+    # The body faces facing_offset away from the walking direction (+z), turned about the root.
+    facing = np.stack([rotation_about_vertical(angle) for angle in parameters["facing_offset"]])[:, None]  # (N, 1, 3, 3)
+    forward = facing[..., 2]  # (N, 1, 3): the rotated +z
     for side, sign in (("left", 1.0), ("right", -1.0)):
-        hip = root + sign * p["half_hip_width"][..., None] * np.array([1.0, 0.0, 0.0])
-        ankle = legs[f"ankle_{side}"] + progress
+        hip_offset = sign * p["half_hip_width"][..., None] * np.array([1.0, 0.0, 0.0]) - p["hip_drop"][..., None] * np.array([0.0, 1.0, 0.0])
+        hip = root + np.einsum("ntij,ntj->nti", facing, np.broadcast_to(hip_offset, root.shape))
+        ankle = legs[f"ankle_{side}"] + progress  # the feet step along the walking direction
         joints[:, :, _JOINT[f"hip_{side}"]] = hip
-        joints[:, :, _JOINT[f"knee_{side}"]] = _knee(hip, ankle, p["thigh"][..., None], p["shank"][..., None])
+        joints[:, :, _JOINT[f"knee_{side}"]] = _knee(hip, ankle, p["thigh"][..., None], p["shank"][..., None], forward)
         joints[:, :, _JOINT[f"foot_{side}"]] = ankle
 
     # Trunk and head, pitched in the sagittal plane; small lean oscillation twice per cycle.
@@ -380,11 +439,14 @@ def render_gaits(
         joints[:, :, _JOINT[f"elbow_{side}"]] = elbow
         joints[:, :, _JOINT[f"hand_{side}"]] = elbow + _arm_segment(p["forearm"], fore_pitch, sign * abduction)
 
+    upper_body = [_JOINT[name] for name in STEP16.joint_names if name.split("_")[0] in ("spine", "neck", "head", "shoulder", "elbow", "hand")]
+    joints[:, :, upper_body] = root[:, :, None] + np.einsum("ntij,ntvj->ntvi", facing, joints[:, :, upper_body] - root[:, :, None])
+
     rotations = np.stack([rotation_about_vertical(angle) for angle in parameters["heading"]])  # (N, 3, 3)
     world = np.einsum("ntvc,ndc->ntvd", joints, rotations)
     world[..., 0] += p["start_x"][..., None]
     world[..., 2] += p["start_z"][..., None]
-    world += rng.normal(0.0, noise_sd, world.shape)
+    world += rng.normal(0.0, 1.0, world.shape) * (noise_sd * p["noise_factor"])[..., None, None]
     return world.astype(np.float32)
 
 
@@ -408,6 +470,7 @@ def generate_gaits(
     frame_rate: float = FRAME_RATE,
     num_subjects: int | None = None,
     noise_sd: float = NOISE_SD,
+    styles=None,
 ) -> GaitSet:
     """Synthetic emotion-styled walks as a ``GaitSet`` (joints ``(N, T, 16, 3)``, metres, y up).
 
@@ -415,15 +478,17 @@ def generate_gaits(
     emotion of ``EMOTIONS`` (angry, neutral, happy, sad); class counts are
     proportional to them. ``num_subjects`` (default ``num_gaits / 8``) walkers
     share the gaits, each walking several emotions; ``groups`` name them.
-    Deterministic for a ``seed``; ``noise_sd`` (metres) is the observation noise,
-    and the same seed with ``noise_sd=0`` gives the same walks without it.
+    Deterministic for a ``seed``; ``noise_sd`` (metres) is the median observation
+    noise (each gait's is ``noise_sd`` times a log-uniform factor in
+    ``NOISE_FACTOR_RANGE``), and the same seed with ``noise_sd=0`` gives the same
+    walks without it. ``styles`` replaces the emotion prototypes ``STYLES``.
     """
     if not isinstance(num_frames, (int, np.integer)) or num_frames < 2:
         raise ValueError(f"num_frames must be an integer of at least 2, got {num_frames!r}")
     if not np.isfinite(frame_rate) or frame_rate <= 0:
         raise ValueError(f"frame_rate must be a positive number of frames per second, got {frame_rate!r}")
     parameter_rng, noise_rng = np.random.default_rng(seed).spawn(2)
-    parameters = sample_parameters(parameter_rng, num_gaits, class_weights, num_subjects)
+    parameters = sample_parameters(parameter_rng, num_gaits, class_weights, num_subjects, styles)
     return GaitSet(
         joints=render_gaits(parameters, num_frames, frame_rate, noise_rng, noise_sd),
         labels=parameters["label"],

@@ -62,7 +62,7 @@ def test_frame_count_rate_and_subject_count_are_honoured():
     assert len(set(gaits.groups)) == 3
     # Speed is measured in m/s whatever the frame rate: a human walking pace.
     speeds = walk_stats.walking_speed(gaits.joints, frame_rate=60.0)
-    assert np.all((speeds > 0.3) & (speeds < 3.0))
+    assert np.all((speeds > 0.15) & (speeds < 3.0))  # the most intense sad walks shuffle at about 0.2 m/s
 
 
 def test_balanced_by_default_and_proportional_to_weights():
@@ -92,12 +92,12 @@ def test_bad_arguments_raise_value_error(arguments, message):
         synthetic.generate_gaits(**{"num_gaits": 8, **arguments})
 
 
-def test_bone_lengths_are_constant_within_a_gait(gaits):
-    joints = gaits.joints[:300].astype(np.float64)
+def test_bone_lengths_are_constant_within_a_gait():
+    # Without observation noise a rigid skeleton's bones keep their lengths to float32 rounding.
+    joints = synthetic.generate_gaits(num_gaits=300, seed=0, noise_sd=0.0).joints.astype(np.float64)
     for parent, child in STEP16.edges:
         length = np.linalg.norm(joints[:, :, child] - joints[:, :, parent], axis=-1)
-        # 3 mm noise per coordinate gives a length spread of about 4 mm; kinematic errors would be centimetres.
-        assert length.std(axis=1).max() < 0.007, (STEP16.joint_names[parent], STEP16.joint_names[child])
+        assert length.std(axis=1).max() < 1e-5, (STEP16.joint_names[parent], STEP16.joint_names[child])
     lengths = walk_stats.bone_lengths(joints)
     assert 0.33 < lengths["thigh"].mean() < 0.5 and 0.33 < lengths["shin"].mean() < 0.5
 
@@ -107,16 +107,19 @@ def test_y_is_up_head_above_root_above_feet(gaits):
     assert np.all(height[:, :, J["head"]] > height[:, :, J["neck"]])
     assert np.all(height[:, :, J["neck"]] > height[:, :, J["root"]])
     for foot in ("foot_left", "foot_right"):
-        assert np.all(height[:, :, J["root"]] > height[:, :, J[foot]] + 0.4)
+        # Bouncy happy walks with short legs and a high knee lift bring a foot to 0.33 m below the pelvis.
+        assert np.all(height[:, :, J["root"]] > height[:, :, J[foot]] + 0.3)
 
 
-def test_feet_touch_the_floor_and_do_not_slide_in_stance(gaits):
-    joints = gaits.joints[:200].astype(np.float64)
+def test_feet_touch_the_floor_and_do_not_slide_in_stance():
+    joints = synthetic.generate_gaits(num_gaits=200, seed=0, noise_sd=0.001).joints.astype(np.float64)
+    parameter_rng, _ = np.random.default_rng(0).spawn(2)  # the generator's own seeding of the fixture
+    ankle_height = synthetic.sample_parameters(parameter_rng, 200)["ankle_height"]
     for foot in (J["foot_left"], J["foot_right"]):
         foot_height = joints[:, :, foot, 1]
         lowest = foot_height.min(axis=1)
-        # The floor is y = 0; the ankle (the "foot" joint) stands about 0.039 H above it.
-        assert np.all((lowest > 0.03) & (lowest < 0.1))
+        # The floor is y = 0; the "foot" joint stands its rig's ankle height above it (up to 1 cm of noise below).
+        assert np.all(np.abs(lowest - ankle_height) < 0.03)
         for gait_index in range(len(joints)):
             # Floor level from a low percentile: the minimum of 150 noisy samples can sit 1 cm below it.
             contact = foot_height[gait_index] < np.percentile(foot_height[gait_index], 5) + 0.015
@@ -136,7 +139,7 @@ def test_speed_is_cadence_times_stride_and_measured_stride_matches():
     # The generator's own seeding: parameters first, noise second.
     parameter_rng, _ = np.random.default_rng(3).spawn(2)
     parameters = synthetic.sample_parameters(parameter_rng, 200)
-    gaits = synthetic.generate_gaits(num_gaits=200, seed=3)
+    gaits = synthetic.generate_gaits(num_gaits=200, seed=3, noise_sd=0.001)  # at most 3 mm, as in motion capture
     expected_speed = parameters["stride_length"] * parameters["cadence"] / 120.0
     speed = walk_stats.walking_speed(gaits.joints)
     # Over 2.5 s the pelvis's sway and the random phase change the net displacement a little.
@@ -171,11 +174,12 @@ def test_emotion_ordering_of_speed_arm_swing_and_head_pitch(gaits, statistics):
 def test_classes_overlap(gaits, statistics):
     speed = statistics["speed"]
     sad, angry, neutral = (speed[gaits.labels == EMOTIONS.index(name)] for name in ("sad", "angry", "neutral"))
-    # A brisk sad walker out-paces a slow angry one; many neutral walks lie in the sad range.
+    # A brisk sad walker out-paces a slow angry one; some neutral walks lie in the sad range (the real
+    # walks the styles are calibrated on separate sad from neutral speeds more than the old styles did).
     assert sad.max() > angry.min()
-    assert np.mean(neutral < np.percentile(sad, 90)) > 0.1
+    assert np.mean(neutral < np.percentile(sad, 90)) > 0.02
 
 
 def test_gaussian_classifier_on_the_parameters_is_good_but_not_perfect():
     accuracy = synthetic.gaussian_parameter_accuracy(num_gaits=8000, seed=2)
-    assert 0.6 < accuracy < 0.95
+    assert 0.6 < accuracy < 0.99
