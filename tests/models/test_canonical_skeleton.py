@@ -160,3 +160,23 @@ def test_step_with_canonical_skeleton_checks_including_tflite():
     model.adapt_feature_scaling(gaits)
     run_model_test(model, gaits, (4, 4), targets=np.array([0, 1, 2, 3]),
                    compile_kwargs=dict(optimizer="adam", loss="sparse_categorical_crossentropy"))
+
+
+def test_run_configs_and_the_fit_flag_thread_canonical_skeleton_to_the_model(tmp_path):
+    import dataclasses
+
+    from step_tf.config import TrainConfig, resolve
+    from step_tf.fit import parser
+    from step_tf.training.loop import build_model
+
+    assert TrainConfig().canonical_skeleton is False
+    # A run configured before the option existed loads without it.
+    old = dataclasses.asdict(resolve())
+    del old["canonical_skeleton"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    assert TrainConfig.load(tmp_path / "config.json").canonical_skeleton is False
+    assert parser().parse_args(["--canonical-skeleton"]).canonical_skeleton is True
+    assert parser().parse_args(["--no-canonical-skeleton"]).canonical_skeleton is False
+    assert parser().parse_args([]).canonical_skeleton is None  # the recipe decides
+    model = build_model(resolve(canonical_skeleton=True, channels=(8,), strides=(1,), temporal_kernel_size=3), 4)
+    assert model.get_config()["canonical_skeleton"] is True and model.get_layer("canonical_skeleton")
