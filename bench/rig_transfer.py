@@ -25,6 +25,10 @@ prove nothing on its own.
 * ``tall``: every bone of the walker 1.15 times as long and the root path scaled with it (a
   taller walker at the same relative speed), shoulders 3 cm lower.
 
+A second table gives two diagnostics: the anatomical and tall rigs' lengths without their
+placement offsets, which the layer undoes by construction (so "with" equals "original" there
+up to the root's leg scaling), to show what the lengths alone cost a model without it.
+
 The two rigs capture the same walker, so the root's path stays as it is in metres; ``tall``
 is another body. Every other joint is rebuilt from the root outwards along the original bone
 directions with the rig's lengths, then moved by the placement offsets (only the joint named,
@@ -52,6 +56,9 @@ DEFAULT_VIDEO_SKELETON = SHARED / "fixtures" / "video" / "walk_side_sports2d_mp0
 sys.path.insert(0, str(REPOSITORY))
 
 RIGS = ("original", "anatomical", "mediapipe", "tall")
+# Diagnostics: the anatomical and tall rigs' lengths without their placement offsets (a pure change of
+# lengths, which the layer undoes by construction; without it, what the lengths alone cost).
+LENGTH_ONLY_RIGS = ("anatomical_lengths_only", "tall_lengths_only")
 VARIANTS = {"without": False, "with": True}
 
 
@@ -136,6 +143,8 @@ def rig_windows(joints: np.ndarray, video_skeleton: np.ndarray) -> dict[str, np.
         "anatomical": retarget(joints, winter_175, shoulder_drop=0.04, hip_below_root=0.06, head_raise=0.08),
         "mediapipe": retarget(joints, video_lengths),
         "tall": retarget(joints, 1.15 * own_lengths, scale_root=True, shoulder_drop=0.03),
+        "anatomical_lengths_only": retarget(joints, winter_175),
+        "tall_lengths_only": retarget(joints, 1.15 * own_lengths, scale_root=True),
     }
 
 
@@ -180,18 +189,19 @@ def main(argv=None) -> int:
                                          for rig, row in descriptions.items()), flush=True)
     overrides = {"epochs": args.epochs} if args.epochs else {}
     folds = [int(fold) for fold in args.folds.split(",")]
-    probabilities = {(variant, rig): np.zeros((len(test_windows), len(names))) for variant in VARIANTS for rig in RIGS}
+    scored_rigs = RIGS + LENGTH_ONLY_RIGS
+    probabilities = {(variant, rig): np.zeros((len(test_windows), len(names))) for variant in VARIANTS for rig in scored_rigs}
     seconds = {}
     for fold in folds:
         train = train_windows.subset(np.flatnonzero(train_fold != fold))
         test_index = np.flatnonzero(test_fold == fold)
-        others = np.concatenate([rigs[rig][test_index] for rig in RIGS[1:]])
+        others = np.concatenate([rigs[rig][test_index] for rig in scored_rigs[1:]])
         for variant, canonical in VARIANTS.items():
             tick = time.time()
             config = resolve("real", seed=args.seed, model="step", canonical_skeleton=canonical, **overrides)
             test_p, other_p = network_probabilities(config, train, rigs["original"][test_index], others)
             probabilities[(variant, "original")][test_index] = test_p
-            for rig, part in zip(RIGS[1:], np.split(other_p, len(RIGS) - 1)):
+            for rig, part in zip(scored_rigs[1:], np.split(other_p, len(scored_rigs) - 1)):
                 probabilities[(variant, rig)][test_index] = part
             seconds[f"fold {fold} {variant}"] = round(time.time() - tick, 1)
             print(f"fold {fold} STEP {variant} canonical skeleton ({len(train)} training windows, {config.epochs} epochs): "
@@ -204,20 +214,23 @@ def main(argv=None) -> int:
                "balanced_accuracy": {}}
     print(f"\n{int(tested.sum())} test windows of {len(np.unique(clips))} clips, folds {folds}; STEP (real recipe, "
           f"{config.epochs} epochs); balanced accuracy pooled over folds [95 % clip-bootstrap interval]; clip vote after /\n")
-    print("| canonical skeleton | " + " | ".join(RIGS) + " |")
-    print("|---|" + "---|" * len(RIGS))
-    for variant in VARIANTS:
-        cells = []
-        for rig in RIGS:
-            window = scores(labels, probabilities[(variant, rig)][tested], clips, names)
-            voted = scores(labels, clip_vote(probabilities[(variant, rig)][tested], clips), clips, names)
-            results["balanced_accuracy"].setdefault(variant, {})[rig] = {
-                "windows": window, "clip_vote": voted,
-                "predicted": probabilities[(variant, rig)][tested].argmax(axis=1).tolist(),
-            }
-            cells.append(f"{window['balanced_accuracy']:.3f} [{window['interval'][0]:.2f}, {window['interval'][1]:.2f}] "
-                         f"/ {voted['balanced_accuracy']:.3f}")
-        print(f"| {variant} | " + " | ".join(cells) + " |")
+    for table, columns in (("rigs", RIGS), ("diagnostics: lengths only", LENGTH_ONLY_RIGS)):
+        if table != "rigs":
+            print(f"\n{table}\n")
+        print("| canonical skeleton | " + " | ".join(columns) + " |")
+        print("|---|" + "---|" * len(columns))
+        for variant in VARIANTS:
+            cells = []
+            for rig in columns:
+                window = scores(labels, probabilities[(variant, rig)][tested], clips, names)
+                voted = scores(labels, clip_vote(probabilities[(variant, rig)][tested], clips), clips, names)
+                results["balanced_accuracy"].setdefault(variant, {})[rig] = {
+                    "windows": window, "clip_vote": voted,
+                    "predicted": probabilities[(variant, rig)][tested].argmax(axis=1).tolist(),
+                }
+                cells.append(f"{window['balanced_accuracy']:.3f} [{window['interval'][0]:.2f}, {window['interval'][1]:.2f}] "
+                             f"/ {voted['balanced_accuracy']:.3f}")
+            print(f"| {variant} | " + " | ".join(cells) + " |")
     results["labels"] = labels.tolist()
     results["seconds"] = round(time.time() - started)
     args.output.parent.mkdir(parents=True, exist_ok=True)
