@@ -52,6 +52,9 @@ class TrainConfig:
     # joint velocities beside the root-centred positions. The paper's network has neither.
     heading_normalisation: bool = True
     motion_input: bool = True
+    # Each gait moved onto one reference skeleton (bone directions kept, root speed in leg lengths) before
+    # everything else, so that rigs and body sizes look alike (CanonicalSkeleton). Off until measured.
+    canonical_skeleton: bool = False
     # Optimisation.
     epochs: int = 30
     batch_size: int = 32
@@ -136,6 +139,7 @@ class TrainConfig:
             # Runs configured before these inputs existed were trained without them.
             values.setdefault("heading_normalisation", False)
             values.setdefault("motion_input", False)
+            values.setdefault("canonical_skeleton", False)
             return cls.from_dict(values)
         except (OSError, json.JSONDecodeError) as error:
             raise ValueError(f"{path}: cannot read the run configuration ({error})") from None

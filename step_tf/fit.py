@@ -46,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--dropout-rate", type=float)
     arguments.add_argument("--heading-normalisation", action=argparse.BooleanOptionalAction,
                            help="STEP/Baseline-STEP: turn each gait to face +z inside the model (default on)")
+    arguments.add_argument("--canonical-skeleton", action=argparse.BooleanOptionalAction,
+                           help="STEP/Baseline-STEP: move each gait onto a reference skeleton inside the model, keeping bone "
+                                "directions and speed in leg lengths, so that capture rigs and body sizes look alike (default off)")
     arguments.add_argument("--motion-input", action=argparse.BooleanOptionalAction,
                            help="STEP/Baseline-STEP: joint velocities beside the positions (default on; off in the paper recipe)")
     arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment training gaits (rotation, scale, left-right mirror)")

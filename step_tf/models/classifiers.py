@@ -5,6 +5,10 @@ root-centred) and return class logits ``(N, num_classes)``. Everything a client
 would otherwise have to repeat lives inside the graph, so an exported model
 takes joints and nothing else:
 
+* optionally (``canonical_skeleton=True``), rig and body normalisation
+  (``CanonicalSkeleton``): the motion is moved onto one reference skeleton, so
+  that capture rigs that place joints differently and bodies of other sizes
+  look alike (bone directions and speed in leg lengths are kept);
 * view normalisation (``HeadingNormalisation``): each gait is turned about the
   vertical so that the walker faces +z, whatever the camera or capture volume;
 * per-frame root centring (the network sees joint positions relative to the root);
@@ -30,6 +34,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from step_tf.data.synthetic import REFERENCE_HEIGHT, SEGMENTS, SPINE_FRACTION
 from step_tf.features import NUM_AFFECTIVE_FEATURES, SMOOTHING_WINDOW, AffectiveFeatures, smoothed_derivative
 from step_tf.graph import get_layout
 from step_tf.models.backbone import STGCNBackbone
@@ -51,6 +56,140 @@ class RootCentring(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "root_index": self.root_index}
+
+
+def skeleton_tree(layout) -> list[tuple[int, int, int]]:
+    """The bones of ``layout`` walked from its centre (the tree root) outwards: ``(edge index, parent, child)``.
+
+    Breadth-first, so every parent comes before its children; ``edge index``
+    is the bone's place in ``layout.edges``. The layout must be a tree.
+    """
+    layout = get_layout(layout) if isinstance(layout, str) else layout
+    bones, reached, frontier = [], {layout.center}, [layout.center]
+    while frontier:
+        parent = frontier.pop(0)
+        for index, edge in enumerate(layout.edges):
+            if parent in edge:
+                child = edge[1] if edge[0] == parent else edge[0]
+                if child not in reached:
+                    reached.add(child)
+                    frontier.append(child)
+                    bones.append((index, parent, child))
+    if len(bones) != len(layout.edges) or len(reached) != layout.num_joints:
+        raise ValueError(f"a canonical skeleton needs a tree; layout {layout.name!r} has cycles or loose joints")
+    return bones
+
+
+def _reference_bone_lengths_step16(height: float = REFERENCE_HEIGHT) -> list[float]:
+    """Bone lengths (m) of the ``step16`` edges, in ``STEP16.edges`` order, for a body of ``height``.
+
+    Winter's fractions of the synthetic walker (``step_tf.data.synthetic.SEGMENTS``):
+    the trunk split by ``SPINE_FRACTION`` at the spine joint, the shoulder joint
+    ``half_shoulder_width`` out and ``shoulder_drop`` below the neck, the hip joint
+    ``half_hip_width`` out from the root, the foot joint at the ankle.
+    """
+    neck_to_shoulder = float(np.hypot(SEGMENTS["half_shoulder_width"], SEGMENTS["shoulder_drop"]))
+    fractions = {
+        ("root", "spine"): SPINE_FRACTION * SEGMENTS["trunk"],
+        ("spine", "neck"): (1.0 - SPINE_FRACTION) * SEGMENTS["trunk"],
+        ("neck", "head"): SEGMENTS["neck_to_head"],
+        ("neck", "shoulder"): neck_to_shoulder,
+        ("shoulder", "elbow"): SEGMENTS["upper_arm"],
+        ("elbow", "hand"): SEGMENTS["forearm"],
+        ("root", "hip"): SEGMENTS["half_hip_width"],
+        ("hip", "knee"): SEGMENTS["thigh"],
+        ("knee", "foot"): SEGMENTS["shank"],
+    }
+    names = get_layout("step16").joint_names
+    base = lambda name: name.rsplit("_", 1)[0] if name.endswith(("_left", "_right")) else name  # noqa: E731
+    return [float(height * fractions[(base(names[a]), base(names[b]))]) for a, b in get_layout("step16").edges]
+
+
+# Reference bone lengths (m) for a 1.70 m body, one per edge of the layout, in its ``edges`` order.
+REFERENCE_BONE_LENGTHS = {"step16": _reference_bone_lengths_step16()}
+
+
+@keras.saving.register_keras_serializable(package="step_tf")
+class CanonicalSkeleton(keras.layers.Layer):
+    """Moves each gait onto a reference skeleton, keeping every bone's direction: ``(N, T, V, 3) -> (N, T, V, 3)``.
+
+    Capture rigs place joints differently (the Bandai-Namco rig's hips-to-neck
+    is 0.41 m and half shoulder width 0.10 m, other rigs' 0.49-0.60 m and
+    0.2 m) and bodies differ in size; a network trained on one rig reads those
+    differences as cues. With the layout's bones walked from its root (the
+    centre joint) outwards, every frame ``t`` and bone ``b = (parent p, child c)``:
+
+        u_b[t]   = (x_c[t] - x_p[t]) / max(|x_c[t] - x_p[t]|, eps)      (the bone's direction)
+        x'_c[t]  = x'_p[t] + L_ref[b] u_b[t]
+        x'_r[t]  = x_r[t] leg_ref / max(leg, eps)                       (r: the root)
+
+    with ``leg`` the gait's mean over frames and both sides of
+    ``|hip - knee| + |knee - foot|`` and ``leg_ref`` the same sum of the
+    reference lengths (mean of the sides): the root's trajectory, and so the
+    walking speed, is kept in leg lengths, so that a tall and a short walker at
+    the same relative speed look alike. ``eps`` = 1e-6 m: a zero-length bone
+    puts its child on its parent (no NaN, zero gradient). Only the directions
+    of the input survive: bone lengths and joint placement of the rig are
+    replaced by ``reference_lengths``, and the output's world position is the
+    input's scaled about the origin (root centring downstream removes it).
+
+    Args:
+        layout: skeleton layout name; its edges must form a tree.
+        reference_lengths: one length (m) per edge of the layout, in ``edges``
+            order; ``None``: ``REFERENCE_BONE_LENGTHS[layout]`` (a 1.70 m body
+            with Winter's proportions, ``step_tf.data.synthetic.SEGMENTS``).
+
+    Plain element-wise ops, gathers and a stack, so it converts to TFLite.
+    """
+
+    EPSILON = 1e-6
+
+    def __init__(self, layout="step16", reference_lengths=None, **kwargs):
+        super().__init__(**kwargs)
+        skeleton = get_layout(layout)
+        if reference_lengths is None:
+            if layout not in REFERENCE_BONE_LENGTHS:
+                raise ValueError(f"no default reference lengths for layout {layout!r}; pass reference_lengths (one per edge)")
+            reference_lengths = REFERENCE_BONE_LENGTHS[layout]
+        reference_lengths = [float(length) for length in reference_lengths]
+        if len(reference_lengths) != len(skeleton.edges) or min(reference_lengths) < 0:
+            raise ValueError(
+                f"reference_lengths must give {len(skeleton.edges)} non-negative lengths (one per edge of {layout!r}), "
+                f"got {reference_lengths}"
+            )
+        missing = [f"{part}_{side}" for side in ("left", "right") for part in ("hip", "knee", "foot") if f"{part}_{side}" not in skeleton.joint_names]
+        if missing:
+            raise ValueError(f"a canonical skeleton scales speed by leg length; layout {layout!r} lacks {', '.join(missing)}")
+        self.layout = layout
+        self.reference_lengths = reference_lengths
+        self._root = skeleton.center
+        self._bones = skeleton_tree(skeleton)
+        self._legs = [
+            [skeleton.joint_index(f"{a}_{side}"), skeleton.joint_index(f"{b}_{side}")]
+            for side in ("left", "right") for a, b in (("hip", "knee"), ("knee", "foot"))
+        ]
+        edge_of = {frozenset(skeleton.edges[index]): index for index in range(len(skeleton.edges))}
+        self._reference_leg = sum(reference_lengths[edge_of[frozenset(pair)]] for pair in self._legs) / 2.0
+
+    def call(self, joints):
+        eps = self.EPSILON
+        parents = ops.take(joints, [p for p, _ in self._legs], axis=2)  # (N, T, 4, 3)
+        children = ops.take(joints, [c for _, c in self._legs], axis=2)
+        segment = ops.sqrt(ops.maximum(ops.sum((children - parents) ** 2, axis=-1), eps**2))  # (N, T, 4)
+        leg = ops.mean(ops.sum(segment, axis=2), axis=1) / 2.0  # (N,): thigh + shank, mean of frames and sides
+        scale = self._reference_leg / ops.maximum(leg, eps)
+        rebuilt = {self._root: joints[:, :, self._root, :] * scale[:, None, None]}  # (N, T, 3)
+        for edge, parent, child in self._bones:
+            bone = joints[:, :, child, :] - joints[:, :, parent, :]
+            length = ops.sqrt(ops.maximum(ops.sum(bone**2, axis=-1, keepdims=True), eps**2))
+            rebuilt[child] = rebuilt[parent] + (self.reference_lengths[edge] / length) * bone
+        return ops.stack([rebuilt[joint] for joint in range(len(rebuilt))], axis=2)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "layout": self.layout, "reference_lengths": list(self.reference_lengths)}
 
 
 @keras.saving.register_keras_serializable(package="step_tf")
@@ -162,6 +301,7 @@ class _GaitClassifier(ArgumentsModel):
         frame_rate=30.0,
         heading_normalisation=True,
         motion_input=True,
+        canonical_skeleton=False,
         **kwargs,
     ):
         backbone_arguments = dict(
@@ -177,9 +317,12 @@ class _GaitClassifier(ArgumentsModel):
         arguments = dict(
             num_classes=num_classes, **backbone_arguments, frame_rate=frame_rate,
             heading_normalisation=heading_normalisation, motion_input=motion_input,
+            canonical_skeleton=canonical_skeleton,
         )
         inputs = keras.Input(shape=(None, get_layout(layout).num_joints, 3), name="joints")
-        joints = HeadingNormalisation(layout, name="heading_normalisation")(inputs) if heading_normalisation else inputs
+        # First, so that every branch (positions, velocities, affective features) sees the reference skeleton.
+        joints = CanonicalSkeleton(layout, name="canonical_skeleton")(inputs) if canonical_skeleton else inputs
+        joints = HeadingNormalisation(layout, name="heading_normalisation")(joints) if heading_normalisation else joints
         centred = RootCentring(name="root_centring")(joints)
         if motion_input:  # (N, T, V, 6): positions relative to the root, then world velocities
             velocity = JointVelocity(frame_rate, name="joint_velocity")(joints)
@@ -194,8 +337,8 @@ class _GaitClassifier(ArgumentsModel):
 
     @classmethod
     def from_config(cls, config):
-        # Runs saved before view normalisation and velocities existed were trained without them.
-        return cls(**{"heading_normalisation": False, "motion_input": False, **config})
+        # Runs saved before view normalisation, velocities and the canonical skeleton existed were trained without them.
+        return cls(**{"heading_normalisation": False, "motion_input": False, "canonical_skeleton": False, **config})
 
     @staticmethod
     def _head(joints, pooled, num_classes, frame_rate):

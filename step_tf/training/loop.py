@@ -77,7 +77,8 @@ def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
             dropout_rate=config.dropout_rate,
         )
         if config.model in ("step", "baseline_step"):
-            arguments.update(heading_normalisation=config.heading_normalisation, motion_input=config.motion_input)
+            arguments.update(heading_normalisation=config.heading_normalisation, motion_input=config.motion_input,
+                             canonical_skeleton=config.canonical_skeleton)
     model = model_class(num_classes=num_classes, **arguments)
     model.compile(
         optimizer=make_optimizer(config),
