@@ -34,7 +34,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from step_tf.data.synthetic import REFERENCE_HEIGHT, SEGMENTS, SPINE_FRACTION
+from step_tf.data.synthetic import ANATOMICAL_SEGMENTS, REFERENCE_HEIGHT, SPINE_FRACTION
 from step_tf.features import NUM_AFFECTIVE_FEATURES, SMOOTHING_WINDOW, AffectiveFeatures, smoothed_derivative
 from step_tf.graph import get_layout
 from step_tf.models.backbone import STGCNBackbone
@@ -83,22 +83,22 @@ def skeleton_tree(layout) -> list[tuple[int, int, int]]:
 def _reference_bone_lengths_step16(height: float = REFERENCE_HEIGHT) -> list[float]:
     """Bone lengths (m) of the ``step16`` edges, in ``STEP16.edges`` order, for a body of ``height``.
 
-    Winter's fractions of the synthetic walker (``step_tf.data.synthetic.SEGMENTS``):
+    Winter's fractions of the synthetic walker (``step_tf.data.synthetic.ANATOMICAL_SEGMENTS``):
     the trunk split by ``SPINE_FRACTION`` at the spine joint, the shoulder joint
     ``half_shoulder_width`` out and ``shoulder_drop`` below the neck, the hip joint
     ``half_hip_width`` out from the root, the foot joint at the ankle.
     """
-    neck_to_shoulder = float(np.hypot(SEGMENTS["half_shoulder_width"], SEGMENTS["shoulder_drop"]))
+    neck_to_shoulder = float(np.hypot(ANATOMICAL_SEGMENTS["half_shoulder_width"], ANATOMICAL_SEGMENTS["shoulder_drop"]))
     fractions = {
-        ("root", "spine"): SPINE_FRACTION * SEGMENTS["trunk"],
-        ("spine", "neck"): (1.0 - SPINE_FRACTION) * SEGMENTS["trunk"],
-        ("neck", "head"): SEGMENTS["neck_to_head"],
+        ("root", "spine"): SPINE_FRACTION * ANATOMICAL_SEGMENTS["trunk"],
+        ("spine", "neck"): (1.0 - SPINE_FRACTION) * ANATOMICAL_SEGMENTS["trunk"],
+        ("neck", "head"): ANATOMICAL_SEGMENTS["neck_to_head"],
         ("neck", "shoulder"): neck_to_shoulder,
-        ("shoulder", "elbow"): SEGMENTS["upper_arm"],
-        ("elbow", "hand"): SEGMENTS["forearm"],
-        ("root", "hip"): SEGMENTS["half_hip_width"],
-        ("hip", "knee"): SEGMENTS["thigh"],
-        ("knee", "foot"): SEGMENTS["shank"],
+        ("shoulder", "elbow"): ANATOMICAL_SEGMENTS["upper_arm"],
+        ("elbow", "hand"): ANATOMICAL_SEGMENTS["forearm"],
+        ("root", "hip"): ANATOMICAL_SEGMENTS["half_hip_width"],
+        ("hip", "knee"): ANATOMICAL_SEGMENTS["thigh"],
+        ("knee", "foot"): ANATOMICAL_SEGMENTS["shank"],
     }
     names = get_layout("step16").joint_names
     base = lambda name: name.rsplit("_", 1)[0] if name.endswith(("_left", "_right")) else name  # noqa: E731
@@ -137,7 +137,7 @@ class CanonicalSkeleton(keras.layers.Layer):
         layout: skeleton layout name; its edges must form a tree.
         reference_lengths: one length (m) per edge of the layout, in ``edges``
             order; ``None``: ``REFERENCE_BONE_LENGTHS[layout]`` (a 1.70 m body
-            with Winter's proportions, ``step_tf.data.synthetic.SEGMENTS``).
+            with Winter's proportions, ``step_tf.data.synthetic.ANATOMICAL_SEGMENTS``).
 
     Plain element-wise ops, gathers and a stack, so it converts to TFLite.
     """
