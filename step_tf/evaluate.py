@@ -13,7 +13,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors
 
 
 
@@ -29,19 +29,20 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     arguments.add_argument("--no-plausibility-check", dest="plausibility_check", action="store_false",
                            help="score gaits that are not in metres or are tiled from fewer than 15 frames (off anyway for a run trained so)")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
+    quiet_tensorflow(args.verbose)
+    with reported_errors() as outcome:
         from step_tf.evaluation.report import evaluate_run  # TensorFlow loads here
 
         report = evaluate_run(args.run_dir, args.data, args.split, args.out_dir, args.confidence, args.resamples, args.seed,
                               args.plausibility_check)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     interval = report["accuracy_interval"]
     ci = f" ({100 * interval['confidence']:.0f} % CI {interval['low']:.3f}-{interval['high']:.3f})" if interval else ""
     print(

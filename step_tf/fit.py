@@ -14,7 +14,7 @@ import datetime
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS, fractions, int_list, name_list
+from step_tf.cli import ERROR_STATUS, add_verbose_level, quiet_tensorflow, verbose_parts, reported_errors, fractions, int_list, name_list
 from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, SAMPLERS, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
 
@@ -69,18 +69,20 @@ def parser() -> argparse.ArgumentParser:
     augmenting.add_argument("--generated-sampler", choices=SAMPLERS,
                             help="a generator run's latents: prior N(0, I) (paper, default) or aggregate (each class's fitted posterior)")
     augmenting.add_argument("--generated-ratio", type=float, help="fraction of training gaits drawn from the generated ones (default: pool them)")
-    arguments.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: progress bar on a terminal, a line per epoch otherwise)")
+    add_verbose_level(arguments, "progress bar on a terminal, a line per epoch otherwise")
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    show_logs, verbose = verbose_parts(args.verbose)
+    quiet_tensorflow(show_logs)
     overrides = {
         key: value
         for key, value in vars(args).items()
         if value is not None and key not in ("run_dir", "recipe", "resume", "verbose")
     }
-    try:
+    with reported_errors() as outcome:
         if args.resume:
             if args.run_dir is None:
                 raise ValueError("--resume needs --run-dir, the run to continue")
@@ -97,10 +99,9 @@ def main(argv=None) -> int:
             from step_tf.training.loop import train
 
         print(f"run directory: {run_dir}", flush=True)
-        metrics = train(config, run_dir, resume=args.resume, verbose=args.verbose)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        metrics = train(config, run_dir, resume=args.resume, verbose=verbose)
+    if outcome.failed:
+        return ERROR_STATUS
     test = metrics["test"]
     if not test:
         score = "no test split"
