@@ -48,8 +48,17 @@ LEARNING_RATE_MILESTONES = (0.5, 0.75, 0.875)  # the paper's step decay, as frac
 
 
 def step_decay(base_rate: float, epochs: int):
-    """The paper's schedule: the rate divided by 10 at 50, 75 and 87.5 % of training."""
-    milestones = [int(round(fraction * epochs)) for fraction in LEARNING_RATE_MILESTONES]
+    """The paper's schedule: the rate divided by 10 at 50, 75 and 87.5 % of training.
+
+    ``schedule(epoch)`` takes Keras's 0-based epoch. Each boundary is the nearest epoch to its
+    fraction, but never epoch 0 (the first epoch always trains at the full rate) and each after
+    the one before, so that short runs divide by 10 at most once an epoch: 1 epoch trains at
+    the full rate, 2 epochs give rates r, r/10, 3 give r, r, r/10, 4 give r, r, r/10, r/100.
+    From 6 epochs on the boundaries are the rounded fractions (30 epochs: 15, 22, 26).
+    """
+    milestones = []
+    for fraction in LEARNING_RATE_MILESTONES:
+        milestones.append(max(int(round(fraction * epochs)), milestones[-1] + 1 if milestones else 1))
 
     def schedule(epoch, _current=None):
         return float(base_rate * 0.1 ** sum(epoch >= milestone for milestone in milestones))
