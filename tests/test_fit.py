@@ -190,3 +190,23 @@ def test_a_runs_config_json_re_runs_it(tmp_path):
     assert json.loads((second / "config.json").read_text()) == json.loads((first / "config.json").read_text())
     changed = _configured("--config", str(first / "config.json"), "--seed", "4")
     assert changed.seed == 4 and changed.channels == (8, 8) and changed.data == "embedded:40"
+
+
+def test_a_run_logs_its_configuration_as_hparams_and_its_graph(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    run_dir = tmp_path / "run"
+    assert fit.main(["--data", "embedded:40", "--epochs", "1", *SMALL[2:], "--run-dir", str(run_dir)]) == 0
+    assert list((run_dir / "logs").glob("events.out.tfevents.*")), "no hparams event file in logs/"
+    accumulator = EventAccumulator(str(run_dir / "logs"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    content = accumulator.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    config = json.loads((run_dir / "config.json").read_text())
+    assert set(start.hparams) == set(config)
+    assert start.hparams["epochs"].number_value == 1 and start.hparams["model"].string_value == "step"
+    assert start.hparams["channels"].string_value == "(8, 8)" and start.hparams["augment"].bool_value is True
+    train = EventAccumulator(str(run_dir / "logs" / "train"))
+    train.Reload()
+    assert train.Tags()["graph"], "no model graph in logs/train"
