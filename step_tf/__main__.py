@@ -7,6 +7,8 @@ prints the version, both without loading TensorFlow.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import importlib
 import sys
 
@@ -50,6 +52,23 @@ def usage() -> str:
     return "\n".join(lines) + "\n"
 
 
+@contextlib.contextmanager
+def _named_step_tf():
+    """Parsers made meanwhile call themselves ``step-tf NAME`` in usage lines, not ``python -m step_tf.NAME``."""
+    original = argparse.ArgumentParser.__init__
+
+    def renamed(self, *arguments, **keywords):
+        original(self, *arguments, **keywords)
+        if self.prog.startswith("python -m step_tf."):
+            self.prog = f"{PROG} " + self.prog[len("python -m step_tf."):].replace(".", " ", 1)
+
+    argparse.ArgumentParser.__init__ = renamed
+    try:
+        yield
+    finally:
+        argparse.ArgumentParser.__init__ = original
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -67,7 +86,8 @@ def main(argv=None) -> int:
         return 2
     module = importlib.import_module(COMMANDS[command][0])
     try:
-        return module.main(rest)
+        with _named_step_tf():
+            return module.main(rest)
     except SystemExit as stop:  # argparse's --help and usage errors
         return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
 

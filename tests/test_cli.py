@@ -94,11 +94,15 @@ def test_step_tf_runs_the_commands_main_with_the_rest_of_the_line(monkeypatch):
 
 def test_step_tf_command_help_and_usage_errors_return_argparse_status(capsys):
     assert step_tf_main.main(["fit", "--help"]) == 0
-    assert "--epochs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("usage: step-tf fit ") and "--epochs" in out
     assert step_tf_main.main(["fit", "--epochs", "many"]) == 2
     assert "invalid int value" in capsys.readouterr().err
     assert step_tf_main.main(["help", "export"]) == 0
     assert "--name" in capsys.readouterr().out
+    import argparse
+
+    assert argparse.ArgumentParser(prog="python -m step_tf.fit").prog == "python -m step_tf.fit"  # only while dispatching
 
 
 def test_step_tf_help_does_not_import_tensorflow():
