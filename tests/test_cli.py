@@ -114,10 +114,10 @@ def test_step_tf_help_does_not_import_tensorflow():
     assert "tensorflow loaded: False exit 0" in result.stdout
 
 
-@pytest.mark.parametrize("command", sorted(step_tf_main.COMMANDS))
+@pytest.mark.parametrize("command", [[name] for name in sorted(step_tf_main.COMMANDS)] + [["video", "extract"]], ids=" ".join)
 def test_every_tools_help_answers_quickly_without_tensorflow(command):
     started = time.monotonic()
-    result = _python(f"import sys\nfrom step_tf.__main__ import main\ncode = main([{command!r}, '--help'])\n"
+    result = _python(f"import sys\nfrom step_tf.__main__ import main\ncode = main([*{command!r}, '--help'])\n"
                      "print('tensorflow loaded:', 'tensorflow' in sys.modules, 'exit', code)")
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.stderr
