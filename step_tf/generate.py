@@ -17,7 +17,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS, output_file
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors, output_file
 from step_tf.config import SAMPLERS
 
 
@@ -30,12 +30,14 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--seed", type=int, default=0, help="seed of the latent samples (default 0)")
     arguments.add_argument("--sampler", choices=SAMPLERS, default="prior",
                            help="prior: N(0, I), the paper (default); aggregate: each class's aggregate posterior over the training gaits")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
+    quiet_tensorflow(args.verbose)
+    with reported_errors() as outcome:
         if args.per_class < 1:
             raise ValueError(f"--per-class must be at least 1, got {args.per_class}")
         # TensorFlow loads here, after the arguments are checked.
@@ -48,9 +50,8 @@ def main(argv=None) -> int:
         generator, label_names = load_generator(args.run)
         gait_set = generate_gait_set(generator, label_names, args.per_class, seed=args.seed, sampler=args.sampler)
         write_egait(gait_set, args.out, labels_out)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     print(f"wrote {len(gait_set)} gaits ({args.per_class} per class of {', '.join(label_names)}) to {args.out} and {labels_out}")
     return 0
 

@@ -12,7 +12,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors
 
 
 
@@ -23,13 +23,15 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--data", help="data spec holding the gait (default: the run's own)")
     arguments.add_argument("--class", dest="class_name", help="label name of the class to explain (default: the prediction)")
     arguments.add_argument("--out-dir", type=pathlib.Path, help="where the maps go (default: RUN/saliency)")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    quiet_tensorflow(args.verbose)
     out_dir = args.out_dir or args.run_dir / "saliency"
-    try:
+    with reported_errors() as outcome:
         import numpy as np
 
         from step_tf.evaluation.plots import saliency_png
@@ -57,9 +59,8 @@ def main(argv=None) -> int:
             with atomic_output(out_dir / f"saliency-{key}.npy", suffix=".npy") as temporary:
                 np.save(temporary, gait_map)
             print(f"{key}: {out_dir / f'saliency-{key}.png'}")
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     return 0
 
 

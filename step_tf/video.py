@@ -29,7 +29,7 @@ import pathlib
 import sys
 import time
 
-from step_tf.cli import ERRORS, output_file
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, output_file, quiet_tensorflow, reported_errors
 from step_tf.pretrained import default_run
 
 
@@ -50,6 +50,7 @@ def analyse_parser() -> argparse.ArgumentParser:
     arguments.add_argument("--save-gaits", type=pathlib.Path, help="E-Gait features file to write (.h5; labels beside it)")
     arguments.add_argument("--every", type=int, default=15, help="camera: frames between emotion updates (default 15)")
     arguments.add_argument("--max-frames", type=int, help="camera: stop after this many frames")
+    add_verbose_flag(arguments)
     return arguments
 
 
@@ -58,6 +59,7 @@ def extract_parser() -> argparse.ArgumentParser:
     arguments.add_argument("directory", type=pathlib.Path, help="folder of videos")
     arguments.add_argument("--labels", type=pathlib.Path, required=True, help="CSV rows 'file,label'")
     arguments.add_argument("--out", type=pathlib.Path, required=True, help="features file to write (labels: OUT_labels.h5)")
+    add_verbose_flag(arguments)
     return arguments
 
 
@@ -161,6 +163,7 @@ def run_extract(argv) -> int:
     from step_tf.pose.extract import extract_folder, labels_path_for
 
     args = extract_parser().parse_args(argv)
+    quiet_tensorflow(args.verbose)
     gaits, notes = extract_folder(args.directory, args.labels, args.out,
                                   on_video=lambda name, status: print(f"{name}: {status}", file=sys.stderr))
     for note in notes:
@@ -172,16 +175,15 @@ def run_extract(argv) -> int:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
+    with reported_errors():
         if argv[:1] == ["extract"]:
             return run_extract(argv[1:])
         args = analyse_parser().parse_args(argv)
         if (args.video is None) == (args.camera is None):
             analyse_parser().error("give either a VIDEO file or --camera INDEX")
+        quiet_tensorflow(args.verbose)
         return run_camera(args) if args.camera is not None else run_file(args)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return ERROR_STATUS
 
 
 if __name__ == "__main__":

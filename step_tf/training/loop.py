@@ -11,7 +11,8 @@ A run directory holds fixed file names, so tools can find them:
 * ``model.keras`` -- the model after the last epoch;
 * ``history.csv`` -- per-epoch losses, accuracies and learning rate;
 * ``logs/`` -- TensorBoard: ``train`` and ``validation`` scalars (loss,
-  accuracy, learning rate) and validation confusion-matrix images;
+  accuracy, learning rate), validation confusion-matrix images, the model's
+  graph, and the resolved configuration as hparams (the HParams dashboard);
 * ``metrics.json`` -- the best model's scores on the validation and test splits.
 
 ``TrainConfig.strategy`` trains on several GPUs or machines
@@ -22,6 +23,7 @@ the run directory.
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import sys
 import time
@@ -39,7 +41,7 @@ from step_tf.files import atomic_output
 from step_tf.models.baselines import CLASSIFIERS
 from step_tf.models.loading import load_keras_model
 from step_tf.training.backup import KillSafeBackup
-from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage, StopOnNonFiniteLoss
+from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage, HParamsSummary, ModelGraphSummary, StopOnNonFiniteLoss
 from step_tf.training.distribution import prepare_keras_fit, make_strategy, shard_by_element, worker_run_directory
 from step_tf.training.optimizers import AdamL2
 from step_tf.training.run_directory import BACKUP_FOLDER, HISTORY_FILE, check_run_directory, finish_run, run_directory
@@ -48,8 +50,17 @@ LEARNING_RATE_MILESTONES = (0.5, 0.75, 0.875)  # the paper's step decay, as frac
 
 
 def step_decay(base_rate: float, epochs: int):
-    """The paper's schedule: the rate divided by 10 at 50, 75 and 87.5 % of training."""
-    milestones = [int(round(fraction * epochs)) for fraction in LEARNING_RATE_MILESTONES]
+    """The paper's schedule: the rate divided by 10 at 50, 75 and 87.5 % of training.
+
+    ``schedule(epoch)`` takes Keras's 0-based epoch. Each boundary is the nearest epoch to its
+    fraction, but never epoch 0 (the first epoch always trains at the full rate) and each after
+    the one before, so that short runs divide by 10 at most once an epoch: 1 epoch trains at
+    the full rate, 2 epochs give rates r, r/10, 3 give r, r, r/10, 4 give r, r, r/10, r/100.
+    From 6 epochs on the boundaries are the rounded fractions (30 epochs: 15, 22, 26).
+    """
+    milestones = []
+    for fraction in LEARNING_RATE_MILESTONES:
+        milestones.append(max(int(round(fraction * epochs)), milestones[-1] + 1 if milestones else 1))
 
     def schedule(epoch, _current=None):
         return float(base_rate * 0.1 ** sum(epoch >= milestone for milestone in milestones))
@@ -149,7 +160,9 @@ def run_callbacks(config: TrainConfig, run_dir: pathlib.Path, best: keras.callba
         callbacks.append(keras.callbacks.LearningRateScheduler(step_decay(config.learning_rate, config.epochs)))
     callbacks += [
         keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
-        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=True),
+        HParamsSummary(str(run_dir / "logs"), dataclasses.asdict(config), trial_id=run_dir.name),
+        ModelGraphSummary(str(run_dir / "logs" / "train")),
         image,
         KillSafeBackup(run_dir / BACKUP_FOLDER),
     ]
