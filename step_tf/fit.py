@@ -14,6 +14,7 @@ import datetime
 import pathlib
 import sys
 
+from step_tf import runs
 from step_tf.cli import ERRORS, fractions, int_list, name_list
 from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, SAMPLERS, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
                 raise ValueError("--resume needs --run-dir, the run to continue")
             if overrides or args.recipe != "default":
                 raise ValueError("--resume continues a run with its saved configuration; give only --run-dir")
-            config = TrainConfig.load(args.run_dir / "config.json")
+            config = TrainConfig.load(runs.config_path(args.run_dir))
         else:
             config = resolve(args.recipe, **overrides)
         run_dir = args.run_dir or pathlib.Path("runs") / f"{config.model}-{datetime.datetime.now():%Y%m%d-%H%M%S}"

@@ -33,7 +33,8 @@ def main(argv=None) -> int:
         import numpy as np
 
         from step_tf.evaluation.plots import saliency_png
-        from step_tf.evaluation.report import load_run, run_gaits
+        from step_tf.evaluation.report import run_gaits
+        from step_tf.runs import load_run
         from step_tf.evaluation.saliency import guided_backpropagation
         from step_tf.files import atomic_output
         from step_tf.graph import get_layout

@@ -74,7 +74,7 @@ def _save_gaits(result, path: pathlib.Path) -> pathlib.Path:
 
     from step_tf.data.egait import write_egait
     from step_tf.data.gaits import GaitSet
-    from step_tf.pose.extract import labels_path_for
+    from step_tf.data.egait import labels_path_for
 
     extraction = result.extraction
     stem = extraction.path.stem
@@ -158,7 +158,8 @@ def run_camera(args) -> int:
 
 
 def run_extract(argv) -> int:
-    from step_tf.pose.extract import extract_folder, labels_path_for
+    from step_tf.data.egait import labels_path_for
+    from step_tf.pose.extract import extract_folder
 
     args = extract_parser().parse_args(argv)
     gaits, notes = extract_folder(args.directory, args.labels, args.out,

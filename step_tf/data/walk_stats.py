@@ -44,11 +44,10 @@ import sys
 
 import numpy as np
 
-from step_tf.data.gaits import FRAME_RATE
+from step_tf.data.gaits import FRAME_RATE, UP_AXIS
 from step_tf.data.synthetic import gaussian_parameter_accuracy, generate_gaits
 from step_tf.graph import STEP16
 
-UP_AXIS = 1
 _JOINT = {name: index for index, name in enumerate(STEP16.joint_names)}
 BONES = {
     "thigh": (("hip_left", "knee_left"), ("hip_right", "knee_right")),

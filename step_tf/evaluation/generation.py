@@ -1,7 +1,7 @@
 """Measurable quality of generated gaits (the paper judges it by eye), against real gaits.
 
 All gaits are ``(N, T, V, 3)`` in metres at ``FRAME_RATE``; compare sets in one view
-(``step_tf.training.generator.canonical_view``). ``quality_report`` gives:
+(``step_tf.data.preprocess.canonical_view``). ``quality_report`` gives:
 
 * ``speed_ratio[c]``: mean root-relative joint speed of generated gaits of class
   ``c`` over that of real ones (1 = as much limb motion; a collapsed, static gait
