@@ -1,0 +1,52 @@
+"""``tools/import_graph.py``: step_tf has no import cycle and no upward import (no TensorFlow needed)."""
+
+import pathlib
+import subprocess
+import sys
+
+REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+TOOL = REPOSITORY / "tools" / "import_graph.py"
+
+
+def run_tool(*arguments) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(TOOL), *arguments], capture_output=True, text=True, timeout=120)
+
+
+def test_step_tf_has_no_cycle_and_no_upward_import():
+    result = run_tool()
+    assert result.returncode == 0, result.stderr
+    assert "step_tf.training.loop -> " in result.stdout  # the graph is printed, function-level imports included
+    assert "modules," in result.stdout
+
+
+def write(root: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_an_upward_import_is_named(tmp_path):
+    root = write(tmp_path, {
+        "step_tf/__init__.py": "",
+        "step_tf/models/__init__.py": "",
+        "step_tf/training/__init__.py": "",
+        "step_tf/training/optimizers.py": "",
+        "step_tf/models/stepgen.py": "def f():\n    from step_tf.training import optimizers\n",
+    })
+    result = run_tool("--root", str(root), "--quiet")
+    assert result.returncode == 1
+    assert "upward import: step_tf.models.stepgen (layer 3) -> step_tf.training.optimizers (layer 6)" in result.stderr
+
+
+def test_a_cycle_is_named(tmp_path):
+    root = write(tmp_path, {
+        "step_tf/__init__.py": "",
+        "step_tf/training/__init__.py": "",
+        "step_tf/training/loop.py": "def f():\n    from step_tf.training.generator import g\n",
+        "step_tf/training/generator.py": "from step_tf.training.loop import f\n",
+    })
+    result = run_tool("--root", str(root), "--quiet")
+    assert result.returncode == 1
+    assert "import cycle: step_tf.training.generator -> step_tf.training.loop -> step_tf.training.generator" in result.stderr
