@@ -13,6 +13,8 @@ import hashlib
 import os
 import pathlib
 
+from step_tf.runs import best_model_path
+
 DEFAULT_RUN = pathlib.Path(__file__).resolve().parent / "step_embedded"
 DEFAULT_MODEL_NAME = "step_embedded"
 MODEL_CARD = pathlib.Path(__file__).resolve().parent / "MODEL_CARD.md"
