@@ -11,7 +11,7 @@ For every seed, on one split (``TrainConfig.seed`` fixes split and initialisatio
 3. (first seed) FID against the held-out real gaits (validation + test, canonical
    view) of STEP-Gen and the Baseline CVAE, each sampling the prior and each
    class's aggregate posterior, of a memoriser that returns training gaits, and
-   of a static mean pose; the quality figures of ``step_tf.evaluation.generation``;
+   of a static mean pose; the quality figures of ``step_tf.evaluation.generated_quality``;
    and whether the decoder uses its label input (held-out gaits decoded with
    the next class's label: how often the classifier sees that label);
 4. STEP+Aug: STEP trained on the training split plus ``--per-class`` generated
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     from step_tf.data.sources import load_gaits
     from step_tf.data.synthetic import generate_gaits
     from step_tf.evaluation.fid import frechet_distance, gait_feature_extractor, gait_features
-    from step_tf.evaluation.generation import label_accuracy, quality_report
+    from step_tf.evaluation.generated_quality import label_accuracy, quality_report
     from step_tf.data.preprocess import canonical_view
     from step_tf.runs import best_model_path, is_finished, load_generator, load_keras_model, read_metrics, read_split
     from step_tf.training.generated import generate_gait_set

@@ -3,7 +3,7 @@
 Writes ``saliency-<KEY>.png`` (joints x frames heatmaps of the guided gradient's
 magnitude, one per axis, paper Figure 7) and ``saliency-<KEY>.npy`` (the signed
 ``(T, V, 3)`` map) into ``RUN/saliency``. The class explained is the model's
-prediction unless ``--class`` names one. See ``step_tf.evaluation.saliency``.
+prediction unless ``--class`` names one. See ``step_tf.evaluation.guided_backpropagation``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
         from step_tf.evaluation.plots import saliency_png
         from step_tf.evaluation.report import run_gaits
         from step_tf.runs import load_run
-        from step_tf.evaluation.saliency import guided_backpropagation
+        from step_tf.evaluation.guided_backpropagation import guided_backpropagation
         from step_tf.files import atomic_output
         from step_tf.graph import get_layout
 

@@ -95,7 +95,7 @@ def run_file(args) -> int:
     from step_tf.pose.emotion import analyse_video
 
     if args.render is not None:  # refused before the video is analysed, not after
-        from step_tf.pose.render import FORMATS
+        from step_tf.pose.overlay import FORMATS
 
         if args.render.suffix.lower() not in FORMATS:
             raise ValueError(f"{args.render}: cannot render to {args.render.suffix or 'a file without suffix'}; choose one of {', '.join(FORMATS)}")
@@ -107,7 +107,7 @@ def run_file(args) -> int:
     for note in report["notes"]:
         print(f"note: {note}", file=sys.stderr)
     if args.render is not None:
-        from step_tf.pose.render import render_video
+        from step_tf.pose.overlay import render_video
 
         frames, (width, height) = render_video(result, args.render)
         print(f"rendered {frames} frames of {width}x{height} to {args.render}", file=sys.stderr)

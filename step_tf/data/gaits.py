@@ -30,6 +30,11 @@ UP_AXIS = 1  # joints are (x, y, z) with y up
 EMOTIONS = ("angry", "neutral", "happy", "sad")
 
 
+def window_key(name: str, start: int) -> str:
+    """The key of the window of ``name`` (a clip, sequence or segment) that starts at frame ``start``: ``NAME_00012``."""
+    return f"{name}_{start:05d}"
+
+
 @dataclasses.dataclass(frozen=True)
 class GaitSet:
     """Gaits with their labels, group keys and names; validated on construction."""

@@ -23,9 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from step_tf.data.gaits import NUM_FRAMES, UP_AXIS
-from step_tf.graph import get_layout
-
-ROOT_JOINT = 0
+from step_tf.graph import ROOT_JOINT, get_layout
 
 
 def root_centre(joints: np.ndarray, root: int = ROOT_JOINT) -> np.ndarray:

@@ -10,7 +10,7 @@ import keras
 
 from step_tf.evaluation.metrics import confusion_matrix
 from step_tf.evaluation.plots import confusion_matrix_png
-from step_tf.evaluation.render import gait_strip_png
+from step_tf.evaluation.animation import gait_strip_png
 from step_tf.files import atomic_output
 
 
