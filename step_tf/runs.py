@@ -177,15 +177,8 @@ def classifier_model_file(path: str | os.PathLike) -> pathlib.Path | None:
 
 def load_classifier_model(model_file: str | os.PathLike, default_label_names: tuple[str, ...]):
     """A classifier ``.keras`` file's model and label names (from the ``config.json`` beside it, else the default)."""
-    import keras
-
-    import step_tf.models  # noqa: F401  registers the classes that load_model looks up
-
     model_file = pathlib.Path(model_file)
-    try:
-        model = keras.saving.load_model(model_file)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{model_file}: not a loadable Keras model ({error})") from None
+    model = load_keras_model(model_file)
     label_names = label_names_beside(model_file, default_label_names)
     num_classes = model.output_shape[-1]
     if len(label_names) != num_classes:

@@ -20,18 +20,18 @@ def test_step_tf_has_no_cycle_and_no_upward_import():
 
 
 def write(root: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
+    """A tree of ``files`` under ``root``, with an empty ``__init__.py`` in every folder."""
     for name, text in files.items():
         path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        for folder in path.relative_to(root).parents[:-1]:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            (root / folder / "__init__.py").touch()
         path.write_text(text)
     return root
 
 
 def test_an_upward_import_is_named(tmp_path):
     root = write(tmp_path, {
-        "step_tf/__init__.py": "",
-        "step_tf/models/__init__.py": "",
-        "step_tf/training/__init__.py": "",
         "step_tf/training/optimizers.py": "",
         "step_tf/models/stepgen.py": "def f():\n    from step_tf.training import optimizers\n",
     })
@@ -42,8 +42,6 @@ def test_an_upward_import_is_named(tmp_path):
 
 def test_a_cycle_is_named(tmp_path):
     root = write(tmp_path, {
-        "step_tf/__init__.py": "",
-        "step_tf/training/__init__.py": "",
         "step_tf/training/loop.py": "def f():\n    from step_tf.training.generator import g\n",
         "step_tf/training/generator.py": "from step_tf.training.loop import f\n",
     })

@@ -1,4 +1,4 @@
-"""Train/validation/test splits and the ``tf.data`` input pipeline.
+"""Train/validation/test splits and the ``tf.data`` input pipeline, real gaits mixed with generated ones included.
 
 Splits are *grouped* (every gait of one recording -- clip or subject -- lands in
 one split, so windows of one walk never sit in both training and test data),
