@@ -64,8 +64,8 @@ def parser() -> argparse.ArgumentParser:
 def load_classifier(path: str | None):
     """The embedded-trained Keras classifier: a run's ``best.keras``, a ``.keras`` file, or the shipped model."""
     import step_tf.models  # noqa: F401  (registers the custom layers for loading)
-    from step_tf.runs import best_model_path, load_keras_model
     from step_tf.pretrained import default_run
+    from step_tf.runs import best_model_path, load_keras_model
 
     path = pathlib.Path(path) if path else default_run()
     return load_keras_model(best_model_path(path) if path.is_dir() else path), path

@@ -77,11 +77,11 @@ def main(argv=None) -> int:
 
     from step_tf import fit
     from step_tf.data.gaits import GaitSet, concatenate
+    from step_tf.data.preprocess import canonical_view
     from step_tf.data.sources import load_gaits
     from step_tf.data.synthetic import generate_gaits
     from step_tf.evaluation.fid import frechet_distance, gait_feature_extractor, gait_features
     from step_tf.evaluation.generated_quality import label_accuracy, quality_report
-    from step_tf.data.preprocess import canonical_view
     from step_tf.runs import best_model_path, is_finished, load_generator, load_keras_model, read_metrics, read_split
     from step_tf.training.generated import generate_gait_set
 

@@ -32,12 +32,12 @@ def main(argv=None) -> int:
     try:
         import numpy as np
 
+        from step_tf.evaluation.guided_backpropagation import guided_backpropagation
         from step_tf.evaluation.plots import saliency_png
         from step_tf.evaluation.report import run_gaits
-        from step_tf.runs import load_run
-        from step_tf.evaluation.guided_backpropagation import guided_backpropagation
         from step_tf.files import atomic_output
         from step_tf.graph import get_layout
+        from step_tf.runs import load_run
 
         config, model = load_run(args.run_dir)
         gaits = run_gaits(args.run_dir, config, args.data, split="all")

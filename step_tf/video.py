@@ -72,9 +72,8 @@ def _progress(done: int, expected: int) -> None:
 def _save_gaits(result, path: pathlib.Path) -> pathlib.Path:
     import numpy as np
 
-    from step_tf.data.egait import write_egait
+    from step_tf.data.egait import labels_path_for, write_egait
     from step_tf.data.gaits import GaitSet
-    from step_tf.data.egait import labels_path_for
 
     extraction = result.extraction
     stem = extraction.path.stem

@@ -22,8 +22,8 @@ import keras
 import numpy as np
 
 from step_tf.config import TrainConfig
-from step_tf.data.gaits import GaitSet
 from step_tf.data.datasets import SPLIT_NAMES, gait_dataset
+from step_tf.data.gaits import GaitSet
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import accuracy_interval, classification_report
 from step_tf.evaluation.plots import confusion_matrix_png

@@ -28,10 +28,10 @@ import shutil
 import keras
 import numpy as np
 
+from step_tf import runs
 from step_tf.config import TrainConfig
 from step_tf.data.gaits import EMOTIONS, NUM_FRAMES
 from step_tf.features import MIN_FRAMES
-from step_tf import runs
 from step_tf.runs import load_keras_model
 from step_tf.serving import tflite
 from step_tf.serving.signatures import ANY_FRAMES_SIGNATURE, DEFAULT_SIGNATURE, INPUT_NAME, OUTPUT_NAMES, export_saved_model

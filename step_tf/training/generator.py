@@ -26,8 +26,8 @@ from step_tf.data.datasets import gait_dataset
 from step_tf.data.gaits import GaitSet
 from step_tf.data.preprocess import canonical_view
 from step_tf.files import atomic_output
-from step_tf.runs import LOGS_FOLDER, best_model_path, load_keras_model
 from step_tf.models.stepgen import STEPGen
+from step_tf.runs import LOGS_FOLDER, best_model_path, load_keras_model
 from step_tf.training.callbacks import BestModelCheckpoint, GeneratedGaitImages
 from step_tf.training.loop import fit_and_save, load_split, make_optimizer, run_callbacks, split_keys
 from step_tf.training.run_directory import check_run_directory, finish_run, run_directory

@@ -31,17 +31,17 @@ import numpy as np
 
 from step_tf.config import TrainConfig
 from step_tf.data.augment import augmented_copies, default_augmentation
-from step_tf.data.gaits import GaitSet
 from step_tf.data.datasets import Split, augmented_training_dataset, gait_dataset, grouped_stratified_folds, grouped_stratified_split
+from step_tf.data.gaits import GaitSet
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output
 from step_tf.models.baselines import CLASSIFIERS
+from step_tf.models.optimizers import AdamL2
 from step_tf.runs import BACKUP_FOLDER, HISTORY_FILE, LAST_MODEL_FILE, LOGS_FOLDER, best_model_path, load_keras_model
 from step_tf.training.backup import KillSafeBackup
 from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage, StopOnNonFiniteLoss
 from step_tf.training.distribution import prepare_keras_fit, make_strategy, shard_by_element, worker_run_directory
-from step_tf.models.optimizers import AdamL2
 from step_tf.training.generated import generated_gaits
 from step_tf.training.run_directory import check_run_directory, finish_run, run_directory
 
