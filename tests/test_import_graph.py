@@ -4,6 +4,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 TOOL = REPOSITORY / "tools" / "import_graph.py"
 
@@ -30,21 +32,14 @@ def write(root: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
     return root
 
 
-def test_an_upward_import_is_named(tmp_path):
-    root = write(tmp_path, {
-        "step_tf/training/optimizers.py": "",
-        "step_tf/models/stepgen.py": "def f():\n    from step_tf.training import optimizers\n",
-    })
-    result = run_tool("--root", str(root), "--quiet")
+@pytest.mark.parametrize("files, problem", [
+    ({"step_tf/training/optimizers.py": "", "step_tf/models/stepgen.py": "def f():\n    from step_tf.training import optimizers\n"},
+     "upward import: step_tf.models.stepgen (layer 3) -> step_tf.training.optimizers (layer 6)"),
+    ({"step_tf/training/loop.py": "def f():\n    from step_tf.training.generator import g\n",
+      "step_tf/training/generator.py": "from step_tf.training.loop import f\n"},
+     "import cycle: step_tf.training.generator -> step_tf.training.loop -> step_tf.training.generator"),
+], ids=["upward", "cycle"])
+def test_an_upward_import_or_a_cycle_is_named(tmp_path, files, problem):
+    result = run_tool("--root", str(write(tmp_path, files)), "--quiet")
     assert result.returncode == 1
-    assert "upward import: step_tf.models.stepgen (layer 3) -> step_tf.training.optimizers (layer 6)" in result.stderr
-
-
-def test_a_cycle_is_named(tmp_path):
-    root = write(tmp_path, {
-        "step_tf/training/loop.py": "def f():\n    from step_tf.training.generator import g\n",
-        "step_tf/training/generator.py": "from step_tf.training.loop import f\n",
-    })
-    result = run_tool("--root", str(root), "--quiet")
-    assert result.returncode == 1
-    assert "import cycle: step_tf.training.generator -> step_tf.training.loop -> step_tf.training.generator" in result.stderr
+    assert problem in result.stderr
