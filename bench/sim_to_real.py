@@ -69,11 +69,11 @@ def parser() -> argparse.ArgumentParser:
 def load_classifier(path: str | None):
     """The embedded-trained Keras classifier: a run's ``best.keras``, a ``.keras`` file, or the shipped model."""
     import step_tf.models  # noqa: F401  (registers the custom layers for loading)
-    from step_tf.models.loading import load_keras_model
     from step_tf.pretrained import default_run
+    from step_tf.runs import best_model_path, load_keras_model
 
     path = pathlib.Path(path) if path else default_run()
-    return load_keras_model(path / "best.keras" if path.is_dir() else path), path
+    return load_keras_model(best_model_path(path) if path.is_dir() else path), path
 
 
 def pretrained_on_fold(train, seed: int, epochs: int | None):
@@ -83,7 +83,7 @@ def pretrained_on_fold(train, seed: int, epochs: int | None):
     from calibrate_embedded import calibrate, class_means, measures
     from step_tf.config import resolve
     from step_tf.data.augment import default_augmentation
-    from step_tf.data.pipeline import gait_dataset
+    from step_tf.data.datasets import gait_dataset
     from step_tf.data.synthetic import generate_gaits
     from step_tf.training.loop import build_model, scaling_gaits, step_decay
 

@@ -6,7 +6,7 @@ fold of a grouped, stratified K-fold per seed; picks each run's best epoch on
 validation, scores it once on test, and writes ``OUT/comparison.md`` (mean ± sd of accuracy and
 balanced accuracy, parameters, training time) and ``OUT/comparison.json``.
 An interrupted comparison continues when run again with the same ``--out-dir``.
-See ``step_tf.evaluation.protocol``.
+See ``step_tf.training.protocol``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 
 from step_tf.cli import ERROR_STATUS, add_verbose_level, quiet_tensorflow, verbose_parts, reported_errors, fractions, int_list, name_list
 from step_tf.config import MODEL_NAMES
-from step_tf.evaluation import protocol  # TensorFlow loads only when training starts
+from step_tf.training import protocol  # TensorFlow loads only when training starts
 
 
 def _models(text: str) -> tuple[str, ...]:

@@ -14,8 +14,8 @@ import argparse
 import pathlib
 import sys
 
+from step_tf import runs
 from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors
-from step_tf.config import TrainConfig
 
 
 
@@ -45,7 +45,7 @@ def default_split(run_dir: pathlib.Path, data: str | None) -> tuple[str, str | N
     if data is None:
         return "test", None
     try:
-        run_data = TrainConfig.load(run_dir / "config.json").data
+        run_data = runs.read_config(run_dir).data
     except ValueError:
         return "test", None  # evaluate_run names what is wrong with the run
     if data == run_data:

@@ -18,6 +18,7 @@ import json
 import pathlib
 import sys
 
+from step_tf import runs
 from step_tf.cli import ERROR_STATUS, add_verbose_level, quiet_tensorflow, verbose_parts, reported_errors, fractions, int_list, name_list
 from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, SAMPLERS, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
@@ -155,7 +156,7 @@ def configure(args: argparse.Namespace) -> TrainConfig:
             raise ValueError("--resume needs --run-dir, the run to continue")
         if overrides or args.recipe != "default" or args.config is not None:
             raise ValueError("--resume continues a run with its saved configuration; give only --run-dir")
-        return TrainConfig.load(args.run_dir / "config.json")
+        return TrainConfig.load(runs.config_path(args.run_dir))
     from_file = read_config_file(args.config) if args.config is not None else {}
     return resolve(args.recipe, **{**from_file, **overrides})
 

@@ -8,7 +8,7 @@ E-Gait features/labels pair (keys ``00001_Angry``: a 5-digit counter and the
 class name), atomically. The labels file is ``--labels-out``, by default beside
 the features file with ``features`` in its name replaced by ``labels`` (or
 ``_labels`` appended). Gaits are in the generator's canonical view
-(``step_tf.training.generator.canonical_view``).
+(``step_tf.data.preprocess.canonical_view``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def main(argv=None) -> int:
             raise ValueError(f"--per-class must be at least 1, got {args.per_class}")
         # TensorFlow loads here, after the arguments are checked.
         from step_tf.data.egait import write_egait
-        from step_tf.training.generator import generate_gait_set, labels_path_for, load_generator
+        from step_tf.data.egait import labels_path_for
+        from step_tf.runs import load_generator
+        from step_tf.training.generated import generate_gait_set
 
         labels_out = args.labels_out or labels_path_for(args.out)
         if labels_out.resolve() == args.out.resolve():

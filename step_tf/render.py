@@ -4,7 +4,7 @@ Each ``--gait`` is a panel, side by side: ``KEY`` is read from ``--data``
 (default: the embedded set), ``KEY@SPEC`` from another data spec -- a real gait
 next to a generated one, say ``--gait 00012 --gait 00001_Angry@egait:gen_f.h5,gen_l.h5``.
 ``OUT`` ends in ``.gif`` or (with ffmpeg installed) ``.mp4``. See
-``step_tf.evaluation.render``.
+``step_tf.evaluation.animation``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main(argv=None) -> int:
     quiet_tensorflow(args.verbose)
     with reported_errors() as outcome:
         from step_tf.data.sources import load_gaits
-        from step_tf.evaluation.render import animate_gaits
+        from step_tf.evaluation.animation import animate_gaits
 
         loaded, gaits, titles = {}, [], []
         for item in args.gait:

@@ -3,7 +3,7 @@
 Writes ``saliency-<KEY>.png`` (joints x frames heatmaps of the guided gradient's
 magnitude, one per axis, paper Figure 7) and ``saliency-<KEY>.npy`` (the signed
 ``(T, V, 3)`` map) into ``RUN/saliency``. The class explained is the model's
-prediction unless ``--class`` names one. See ``step_tf.evaluation.saliency``.
+prediction unless ``--class`` names one. See ``step_tf.evaluation.guided_backpropagation``.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ def main(argv=None) -> int:
     with reported_errors() as outcome:
         import numpy as np
 
+        from step_tf.evaluation.guided_backpropagation import guided_backpropagation
         from step_tf.evaluation.plots import saliency_png
-        from step_tf.evaluation.report import load_run, run_gaits
-        from step_tf.evaluation.saliency import guided_backpropagation
+        from step_tf.evaluation.report import run_gaits
         from step_tf.files import atomic_output
         from step_tf.graph import get_layout
+        from step_tf.runs import load_run
 
         config, model = load_run(args.run_dir)
         gaits = run_gaits(args.run_dir, config, args.data, split="all")

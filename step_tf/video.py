@@ -74,9 +74,8 @@ def _progress(done: int, expected: int) -> None:
 def _save_gaits(result, path: pathlib.Path) -> pathlib.Path:
     import numpy as np
 
-    from step_tf.data.egait import write_egait
+    from step_tf.data.egait import labels_path_for, write_egait
     from step_tf.data.gaits import GaitSet
-    from step_tf.pose.extract import labels_path_for
 
     extraction = result.extraction
     stem = extraction.path.stem
@@ -97,7 +96,7 @@ def run_file(args) -> int:
     from step_tf.pose.emotion import analyse_video
 
     if args.render is not None:  # refused before the video is analysed, not after
-        from step_tf.pose.render import FORMATS
+        from step_tf.pose.overlay import FORMATS
 
         if args.render.suffix.lower() not in FORMATS:
             raise ValueError(f"{args.render}: cannot render to {args.render.suffix or 'a file without suffix'}; choose one of {', '.join(FORMATS)}")
@@ -109,7 +108,7 @@ def run_file(args) -> int:
     for note in report["notes"]:
         print(f"note: {note}", file=sys.stderr)
     if args.render is not None:
-        from step_tf.pose.render import render_video
+        from step_tf.pose.overlay import render_video
 
         frames, (width, height) = render_video(result, args.render)
         print(f"rendered {frames} frames of {width}x{height} to {args.render}", file=sys.stderr)
@@ -160,7 +159,8 @@ def run_camera(args) -> int:
 
 
 def run_extract(argv) -> int:
-    from step_tf.pose.extract import extract_folder, labels_path_for
+    from step_tf.data.egait import labels_path_for
+    from step_tf.pose.extract import extract_folder
 
     args = extract_parser().parse_args(argv)
     quiet_tensorflow(args.verbose)

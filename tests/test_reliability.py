@@ -124,7 +124,7 @@ def test_a_killed_writers_partial_files_are_removed_by_the_next_writer(tmp_path)
 # 7. A broken .keras file is one error naming it.
 
 def test_a_truncated_or_foreign_keras_file_is_named(tmp_path):
-    from step_tf.models.loading import load_keras_model
+    from step_tf.runs import load_keras_model
 
     good = tmp_path / "good.keras"
     keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(good)

@@ -8,9 +8,9 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from step_tf.evaluation.animation import gait_strip_png
 from step_tf.evaluation.metrics import confusion_matrix
 from step_tf.evaluation.plots import confusion_matrix_png
-from step_tf.evaluation.render import gait_strip_png
 from step_tf.files import atomic_output
 
 
