@@ -35,7 +35,7 @@ PACKAGE = "step_tf"
 #   comparison protocol that repeats training runs.
 # 7 serving, pretrained: exporting finished runs, SavedModels, the REST server.
 # 8 pose: video -> skeletons -> emotions, using exported or Keras classifiers.
-# 9 CLIs (step_tf/<cli>.py) and cli helpers: the user-facing commands, on top.
+# 9 CLIs (step_tf/<cli>.py, the step-tf dispatcher __main__) and cli helpers: the user-facing commands, on top.
 LAYERS = [
     ("faults", "files", "config", "graph", "losses"),
     ("data", "features"),
@@ -46,7 +46,7 @@ LAYERS = [
     ("training",),
     ("serving", "pretrained"),
     ("pose",),
-    ("cli", "compare", "evaluate", "export", "fit", "generate", "predict", "render", "saliency", "serve", "video", "__init__"),
+    ("cli", "compare", "evaluate", "export", "fit", "generate", "predict", "render", "saliency", "serve", "video", "__init__", "__main__"),
 ]
 LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
 
