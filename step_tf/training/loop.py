@@ -65,27 +65,11 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
 
 
 def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
-    model_class = CLASSIFIERS[config.model]
-    if hasattr(model_class, "arguments_from_config"):  # a baseline without ST-GCN options
-        arguments = model_class.arguments_from_config(config)
-    else:
-        arguments = dict(
-            channels=config.channels,
-            strides=config.strides,
-            temporal_kernel_size=config.temporal_kernel_size,
-            strategy=config.partition_strategy,
-            dropout_rate=config.dropout_rate,
-        )
-        if config.model in ("step", "baseline_step"):
-            arguments.update(heading_normalisation=config.heading_normalisation, motion_input=config.motion_input,
-                             canonical_skeleton=config.canonical_skeleton)
-    model = model_class(num_classes=num_classes, **arguments)
-    model.compile(
-        optimizer=make_optimizer(config),
-        loss=model.training_loss() if hasattr(model, "training_loss") else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
-    return model
+    """The classifier ``config`` describes, compiled: ``from_train_config`` of its class (a notebook's path too).
+
+    Models with affective features still need ``adapt_feature_scaling`` on the training gaits before ``fit``.
+    """
+    return CLASSIFIERS[config.model].from_train_config(config, num_classes)
 
 
 def _predict(model: keras.Model, dataset) -> tuple[np.ndarray, np.ndarray]:
