@@ -345,18 +345,33 @@ class ArgumentsModel(keras.Model):
             **kwargs,
         )
 
+    def compile_from_config(self, config):
+        # Keras skips compiling a loaded model whose class overrides compile(); a saved compile config is explicit,
+        # so it is applied as it was saved (keras.Model.compile, without the defaults above), as before the override.
+        config = keras.saving.deserialize_keras_object(config)
+        keras.Model.compile(self, **config)
+        if hasattr(self, "optimizer") and self.built:
+            self.optimizer.build(self.trainable_variables)  # its variables, so that saved optimizer state loads
+
+    def set_weights(self, weights):
+        super().set_weights(weights)
+        # A Normalization computes with copies of its mean and variance made when adapted or loaded (finalize_state);
+        # without this, weights set here would leave the affective features scaled by the old (say, initial) statistics.
+        for layer in self.layers:
+            if isinstance(layer, keras.layers.Normalization):
+                layer.finalize_state()
+
     @property
     def feature_scaling_adapted(self) -> bool:
-        """False while the ``affective_scaling`` layer (if any) still has its initial mean 0 and variance 1.
+        """False while the ``affective_scaling`` layer (if any) still scales by its initial mean 0 and variance 1.
 
         ``adapt_feature_scaling`` sets them; a model loaded from a ``.keras`` file
-        (or given trained weights) has them.
+        (or given trained weights by ``set_weights``) has them.
         """
         if not any(layer.name == "affective_scaling" for layer in self.layers):
             return True
-        scaling = self.get_layer("affective_scaling")
-        mean = ops.convert_to_numpy(scaling.adapt_mean)
-        variance = ops.convert_to_numpy(scaling.adapt_variance)
+        scaling = self.get_layer("affective_scaling")  # the statistics its call uses
+        mean, variance = ops.convert_to_numpy(scaling.mean), ops.convert_to_numpy(scaling.variance)
         return not (np.all(mean == 0.0) and np.all(variance == 1.0))
 
     def fit(self, *args, **kwargs):
