@@ -19,6 +19,7 @@ import tempfile
 import time
 
 from common import RESULTS, machine, summary, write_results
+from step_tf.runs import read_metrics
 
 
 def main(argv=None) -> int:
@@ -35,7 +36,7 @@ def main(argv=None) -> int:
             started = time.perf_counter()
             subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
             walls.append(time.perf_counter() - started)
-            training.append(json.loads((run_dir / "metrics.json").read_text())["training_seconds"])
+            training.append(read_metrics(run_dir)["training_seconds"])
     wall = summary(walls)
     print(f"python -m step_tf.fit {' '.join(args.fit_arguments)}: wall {wall['median']:.1f} s median "
           f"(min {wall['min']:.1f}, max {wall['max']:.1f}, {wall['repeats']} run(s)); training (model.fit) {summary(training)['median']:.1f} s")

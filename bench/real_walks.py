@@ -94,8 +94,8 @@ def network_probabilities(config, train, test_joints, other_joints, generated=No
     import keras
 
     from step_tf.data.augment import default_augmentation
-    from step_tf.data.pipeline import gait_dataset
-    from step_tf.training.generator import augmented_training_dataset
+    from step_tf.data.datasets import gait_dataset
+    from step_tf.data.datasets import augmented_training_dataset
     from step_tf.training.loop import build_model, scaling_gaits, step_decay
 
     keras.utils.set_random_seed(config.seed)
@@ -121,8 +121,9 @@ def train_generator_on(train, epochs: int, seed: int):
     import keras
 
     from step_tf.config import resolve
-    from step_tf.data.pipeline import gait_dataset
-    from step_tf.training.generator import build_generator, canonical_view
+    from step_tf.data.datasets import gait_dataset
+    from step_tf.data.preprocess import canonical_view
+    from step_tf.training.generator import build_generator
 
     config = resolve(model="stepgen", epochs=epochs, seed=seed)
     keras.utils.set_random_seed(seed)
@@ -161,7 +162,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from step_tf.config import resolve
     from step_tf.data.bandai import clip_folds, read_bandai_other_styles, read_bandai_walks
-    from step_tf.training.generator import generate_gait_set
+    from step_tf.training.generated import generate_gait_set
 
     if not args.data.is_dir():
         print(f"error: {args.data}: the Bandai-Namco walks are missing (expected ../shared/data/bandai-namco-ds1-walks "

@@ -31,8 +31,8 @@ import tempfile
 import time
 import urllib.request
 
+from load_client import run_load, server_process
 from step_tf.data.synthetic import generate_gaits
-from step_tf.serving.load import run_load, server_process
 from step_tf.serving.versions import list_versions, publish
 
 MAX_SECONDS_TO_SERVE = 2.0

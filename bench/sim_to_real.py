@@ -10,7 +10,8 @@ every 15 frames, 150 windows):
    and a clip vote (probabilities averaged over a clip's windows).
 2. **Fine-tuning** (``--fine-tune``): in each of the four clip folds, an embedded-trained model
    trained further on the fold's training clips (the ``real`` recipe's epochs, batch and weight
-   decay at a tenth of its learning rate, the model's own affective scaling kept), beside
+   decay at ``--learning-rate-factor`` (0.1) of its learning rate; the model's own affective
+   scaling kept, or refitted on the real training windows with ``--readapt-scaling``), beside
    STEP trained on those clips alone with the ``real`` recipe (as in ``bench/real_walks.py``),
    both scored on the fold's test clip of every class, pooled over folds. The embedded model
    of a fold is pretrained anew on an embedded set calibrated on that fold's training clips
@@ -54,6 +55,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--validate", action="store_true",
                         help="--fine-tune on validation clips: in fold k, score clip k+1 (mod 4) of every class, train on the "
                              "two other training clips; the test clips are not read")
+    parser.add_argument("--learning-rate-factor", type=float, default=FINE_TUNE_LEARNING_RATE_FACTOR,
+                        help="fine-tuning learning rate as a fraction of the real recipe's")
+    parser.add_argument("--readapt-scaling", action="store_true",
+                        help="fine-tuning: refit the affective standardisation on the fold's real training windows")
     parser.add_argument("--pretrain-epochs", type=int, help="override the default recipe's epochs for the per-fold pretraining")
     parser.add_argument("--train-stride", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
@@ -64,11 +69,11 @@ def parser() -> argparse.ArgumentParser:
 def load_classifier(path: str | None):
     """The embedded-trained Keras classifier: a run's ``best.keras``, a ``.keras`` file, or the shipped model."""
     import step_tf.models  # noqa: F401  (registers the custom layers for loading)
-    from step_tf.models.loading import load_keras_model
     from step_tf.pretrained import default_run
+    from step_tf.runs import best_model_path, load_keras_model
 
     path = pathlib.Path(path) if path else default_run()
-    return load_keras_model(path / "best.keras" if path.is_dir() else path), path
+    return load_keras_model(best_model_path(path) if path.is_dir() else path), path
 
 
 def pretrained_on_fold(train, seed: int, epochs: int | None):
@@ -78,7 +83,7 @@ def pretrained_on_fold(train, seed: int, epochs: int | None):
     from calibrate_embedded import calibrate, class_means, measures
     from step_tf.config import resolve
     from step_tf.data.augment import default_augmentation
-    from step_tf.data.pipeline import gait_dataset
+    from step_tf.data.datasets import gait_dataset
     from step_tf.data.synthetic import generate_gaits
     from step_tf.training.loop import build_model, scaling_gaits, step_decay
 
@@ -114,7 +119,8 @@ def main(argv=None) -> int:
     names = windows.label_names
     model, model_path = load_classifier(args.model)
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(windows.joints, batch_size=256, verbose=0)))
-    results = {"command": " ".join(sys.argv), "model": str(model_path), "windows": len(windows), "zero_shot": {}}
+    results = {"command": " ".join(sys.argv), "learning_rate_factor": args.learning_rate_factor,
+               "readapt_scaling": args.readapt_scaling, "model": str(model_path), "windows": len(windows), "zero_shot": {}}
     zero_shot = scores(windows.labels, probabilities, windows.groups, names)
     voted = scores(windows.labels, clip_vote(probabilities, windows.groups), windows.groups, names)
     predicted = np.bincount(probabilities.argmax(axis=1), minlength=len(names))
@@ -135,13 +141,18 @@ def main(argv=None) -> int:
         scored_fold = {fold: (fold + 1) % 4 if args.validate else fold for fold in folds}
         tested = np.isin(test_fold, list(scored_fold.values()))
         runs = {"step_alone": np.zeros((len(windows), len(names))), "fine_tuned": np.zeros((len(windows), len(names)))}
-        tuning = dataclasses.replace(config, learning_rate=config.learning_rate * FINE_TUNE_LEARNING_RATE_FACTOR)
+        tuning = dataclasses.replace(config, learning_rate=config.learning_rate * args.learning_rate_factor)
         for fold in folds:
             train = train_windows.subset(np.flatnonzero((train_fold != fold) & (train_fold != scored_fold[fold])))
             test_index = np.flatnonzero(test_fold == scored_fold[fold])
             tick = time.time()
             runs["step_alone"][test_index] = network_probabilities(config, train, windows.joints[test_index], windows.joints[:1])[0]
             initial = pretrained_on_fold(train, args.seed, args.pretrain_epochs)
+            if args.readapt_scaling:
+                from step_tf.data.augment import default_augmentation
+                from step_tf.training.loop import scaling_gaits
+
+                initial.adapt_feature_scaling(scaling_gaits(train.joints, default_augmentation() if tuning.augment else None, args.seed))
             print(f"fold {fold}: STEP alone and pretraining {time.time() - tick:.0f} s", flush=True)
             initial.compile(optimizer=make_optimizer(tuning), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])

@@ -42,10 +42,10 @@ def main(argv=None) -> int:
     from keras import ops
 
     from step_tf import losses
-    from step_tf.data.pipeline import grouped_stratified_split
+    from step_tf.data.datasets import grouped_stratified_split
+    from step_tf.data.preprocess import canonical_view
     from step_tf.data.sources import load_gaits
     from step_tf.models.stepgen import STEPGen
-    from step_tf.training.generator import canonical_view
 
     gaits = load_gaits(f"embedded:{args.gaits}")
     parts = grouped_stratified_split(gaits.labels, gaits.groups, (0.7, 0.3, 0.0), seed=0).apply(gaits)

@@ -5,7 +5,7 @@
 
 Each (model, batch size, XLA) runs ``fit`` for one untimed epoch (tracing and
 compilation) and ``--repeats`` timed epochs of ``--steps`` steps on the embedded
-gaits (``step_tf.data.pipeline.gait_dataset``, shuffled, ``--augment`` adds the
+gaits (``step_tf.data.datasets.gait_dataset``, shuffled, ``--augment`` adds the
 default augmentation). The classifiers use the paper recipe's optimiser (Adam
 with coupled L2); STEP-Gen uses ``step_tf.training.generator.build_generator``
 and its full loss. Rates are also given as FLOPs per second over the measured
@@ -22,7 +22,7 @@ import keras
 from common import arguments, check_repeats, machine, model_flops, print_table, set_temporal_implementation, sgemm_ceiling, summary, write_results
 from step_tf.config import resolve
 from step_tf.data.augment import default_augmentation
-from step_tf.data.pipeline import gait_dataset
+from step_tf.data.datasets import gait_dataset
 from step_tf.data.sources import load_gaits
 from step_tf.training.loop import build_model
 
@@ -42,7 +42,8 @@ class EpochTimer(keras.callbacks.Callback):
 def build(name, batch_size, kernel, strides, gaits, jit_compile):
     """The compiled model (STEP-Gen with the paper's generator recipe, classifiers with the paper's)."""
     if name == "stepgen":
-        from step_tf.training.generator import build_generator, canonical_view
+        from step_tf.data.preprocess import canonical_view
+        from step_tf.training.generator import build_generator
 
         config = resolve("paper", model="stepgen", batch_size=batch_size, temporal_kernel_size=kernel)
         model = build_generator(config, gaits.num_classes, gaits.num_frames)
@@ -88,7 +89,7 @@ def main(argv=None) -> int:
                     continue
                 joints = gaits.joints
                 if name == "stepgen":
-                    from step_tf.training.generator import canonical_view
+                    from step_tf.data.preprocess import canonical_view
 
                     joints = canonical_view(joints)
                     gaits_view = type(gaits)(joints, gaits.labels, gaits.label_names, gaits.groups, gaits.keys, gaits.source)

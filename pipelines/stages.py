@@ -36,18 +36,20 @@ from step_tf.data.egait import write_egait
 from step_tf.data.gaits import GaitSet
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import classification_report
-from step_tf.evaluation.report import evaluate_run, load_run, predict_labels, run_gaits
+from step_tf.evaluation.report import evaluate_run, predict_labels, run_gaits
 from step_tf.files import write_json
+from step_tf.runs import load_generator, load_run
 from step_tf.serving.exporting import KERAS_FILE, export_run
 from step_tf.serving.versions import list_versions
 from step_tf.training import generator as generator_training
 from step_tf.training import loop as classifier_training
+from step_tf.training.generated import generate_gait_set
 
 BLESSING_FILE = "blessing.json"
 BLESSED_MARKER = "BLESSED"
 PUSHED_FILE = "pushed.json"
 GENERATED_FEATURES = "features.h5"
-GENERATED_LABELS = "labels.h5"  # where step_tf.training.generator.labels_path_for looks beside GENERATED_FEATURES
+GENERATED_LABELS = "labels.h5"  # where step_tf.data.egait.labels_path_for looks beside GENERATED_FEATURES
 
 
 def gait_set_digest(gait_set: GaitSet) -> str:
@@ -94,8 +96,8 @@ def generation(output: pathlib.Path, generator_run: pathlib.Path, per_class: int
     """``per_class`` gaits of each class from the STEP-Gen run's ``sampler``, as ``features.h5`` and ``labels.h5``."""
 
     def build(folder: pathlib.Path) -> dict:
-        generator, label_names = generator_training.load_generator(generator_run)
-        gait_set = generator_training.generate_gait_set(generator, label_names, per_class, seed=seed, sampler=sampler)
+        generator, label_names = load_generator(generator_run)
+        gait_set = generate_gait_set(generator, label_names, per_class, seed=seed, sampler=sampler)
         write_egait(gait_set, folder / GENERATED_FEATURES, folder / GENERATED_LABELS)
         return {"gaits": len(gait_set), "per_class": per_class, "sampler": sampler}
 

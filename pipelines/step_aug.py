@@ -23,7 +23,7 @@ import pathlib
 import sys
 
 from step_tf.data.sources import DEFAULT_EMBEDDED_GAITS
-from step_tf.cli import ERRORS, int_list, name_list
+from step_tf.cli import ERROR_STATUS, add_verbose_level, int_list, name_list, quiet_tensorflow, reported_errors, verbose_parts
 from step_tf.config import SAMPLERS
 from step_tf.serving.versions import validate_model_name
 
@@ -58,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--margin", type=float, default=0.01,
                            help="blessing: the candidate's test accuracy must be at least the served model's plus this (default 0.01)")
     arguments.add_argument("--no-tflite", dest="tflite", action="store_false", help="the Pusher skips the TFLite conversions")
-    arguments.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2, help="Keras verbosity of the trainers (default 2)")
+    add_verbose_level(arguments, "2, for the trainers", default=2)
     return arguments
 
 
@@ -98,12 +98,14 @@ def run_pipeline(args: argparse.Namespace, beam_arguments: list[str]) -> dict:
 
 def main(argv=None) -> int:
     args, beam_arguments = parser().parse_known_args(argv)
-    try:
+    show_logs, verbose = verbose_parts(args.verbose)
+    quiet_tensorflow(show_logs)
+    args.verbose = 2 if verbose is None else verbose
+    with reported_errors() as outcome:
         validate_model_name(args.name)
         results = run_pipeline(args, beam_arguments)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     for name, result in results.items():
         print(f"{name:18s} {'SKIPPED' if result.skipped else 'ran':8s} {result.path}")
     pushed = results["pusher"].summary

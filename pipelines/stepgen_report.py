@@ -11,7 +11,7 @@ For every seed, on one split (``TrainConfig.seed`` fixes split and initialisatio
 3. (first seed) FID against the held-out real gaits (validation + test, canonical
    view) of STEP-Gen and the Baseline CVAE, each sampling the prior and each
    class's aggregate posterior, of a memoriser that returns training gaits, and
-   of a static mean pose; the quality figures of ``step_tf.evaluation.generation``;
+   of a static mean pose; the quality figures of ``step_tf.evaluation.generated_quality``;
    and whether the decoder uses its label input (held-out gaits decoded with
    the next class's label: how often the classifier sees that label);
 4. STEP+Aug: STEP trained on the training split plus ``--per-class`` generated
@@ -75,15 +75,15 @@ def main(argv=None) -> int:
     arguments.add_argument("--sampler", choices=SAMPLERS, default="aggregate", help="STEP+Aug's latent density (default aggregate)")
     args = arguments.parse_args(argv)
 
-    import keras
-
     from step_tf import fit
     from step_tf.data.gaits import GaitSet, concatenate
+    from step_tf.data.preprocess import canonical_view
     from step_tf.data.sources import load_gaits
     from step_tf.data.synthetic import generate_gaits
     from step_tf.evaluation.fid import frechet_distance, gait_feature_extractor, gait_features
-    from step_tf.evaluation.generation import label_accuracy, quality_report
-    from step_tf.training.generator import canonical_view, generate_gait_set, load_generator
+    from step_tf.evaluation.generated_quality import label_accuracy, quality_report
+    from step_tf.runs import best_model_path, is_finished, load_generator, load_keras_model, read_metrics, read_split
+    from step_tf.training.generated import generate_gait_set
 
     runs = args.out / "runs"
     data = f"embedded:{args.gaits}"
@@ -93,7 +93,7 @@ def main(argv=None) -> int:
 
     def run(name, options):
         run_dir = runs / name
-        if not (run_dir / "metrics.json").exists():
+        if not is_finished(run_dir):
             if fit.main(["--run-dir", str(run_dir), *options]) != 0:
                 raise SystemExit(f"training {name} failed")
         return run_dir
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
                                                                    "--generated", str(generator_dir), "--generated-per-class", str(args.per_class),
                                                                    "--generated-sampler", args.sampler])
         report["accuracy"][seed] = {
-            name: json.loads((run_dir / "metrics.json").read_text())["test"]["accuracy"]
+            name: read_metrics(run_dir)["test"]["accuracy"]
             for name, run_dir in (("STEP", classifier_dir), ("STEP+Aug", augmented_dir))
         }
         if seed != seeds[0]:
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
 
         gaits = load_gaits(data)
         noise_free = generate_gaits(num_gaits=args.gaits, seed=0, noise_sd=0.0)
-        split = json.loads((generator_dir / "split.json").read_text())
+        split = read_split(generator_dir)
         index = {key: i for i, key in enumerate(gaits.keys)}
 
         def part(name):
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
             return GaitSet(canonical_view(chosen.joints), chosen.labels, chosen.label_names, chosen.groups, chosen.keys)
 
         train, held_out = part("train"), concatenate([part("validation"), part("test")])
-        classifier = keras.saving.load_model(classifier_dir / "best.keras")
+        classifier = load_keras_model(best_model_path(classifier_dir))
         extractor = gait_feature_extractor(classifier)
         reference = gait_features(extractor, held_out.joints)
         num = args.per_class * gaits.num_classes

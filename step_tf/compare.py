@@ -6,7 +6,7 @@ fold of a grouped, stratified K-fold per seed; picks each run's best epoch on
 validation, scores it once on test, and writes ``OUT/comparison.md`` (mean ± sd of accuracy and
 balanced accuracy, parameters, training time) and ``OUT/comparison.json``.
 An interrupted comparison continues when run again with the same ``--out-dir``.
-See ``step_tf.evaluation.protocol``.
+See ``step_tf.training.protocol``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS, fractions, int_list, name_list
+from step_tf.cli import ERROR_STATUS, add_verbose_level, quiet_tensorflow, verbose_parts, reported_errors, fractions, int_list, name_list
 from step_tf.config import MODEL_NAMES
-from step_tf.evaluation import protocol  # TensorFlow loads only when training starts
+from step_tf.training import protocol  # TensorFlow loads only when training starts
 
 
 def _models(text: str) -> tuple[str, ...]:
@@ -46,21 +46,22 @@ def parser() -> argparse.ArgumentParser:
     shared.add_argument("--split-fractions", type=fractions,
                         help="train,validation,test fractions (default 0.7,0.2,0.1; kfold splits each fold's training groups train:validation)")
     shared.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment training gaits")
-    arguments.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras verbosity")
+    add_verbose_level(arguments, "0", default=0)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    show_logs, verbose = verbose_parts(args.verbose)
+    quiet_tensorflow(show_logs)
     settings = ("label_names", "epochs", "batch_size", "learning_rate", "split_fractions", "augment")
     shared = {key: getattr(args, key) for key in settings if getattr(args, key) is not None}
-    try:
+    with reported_errors() as outcome:
         comparison = protocol.compare_models(
-            args.models, args.data, args.seeds, args.out_dir, protocol=args.protocol, folds=args.folds, verbose=args.verbose, **shared
+            args.models, args.data, args.seeds, args.out_dir, protocol=args.protocol, folds=args.folds, verbose=0 if verbose is None else verbose, **shared
         )
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     print(protocol.markdown_table(comparison), end="")
     print(f"written to {args.out_dir / 'comparison.md'} and comparison.json")
     return 0

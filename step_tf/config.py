@@ -62,7 +62,7 @@ class TrainConfig:
     plausibility_check: bool = True
     seed: int = 0
     split_fractions: tuple[float, float, float] = (0.7, 0.2, 0.1)
-    # Grouped k-fold (``step_tf.data.pipeline.grouped_stratified_folds``): with folds >= 2 the test split
+    # Grouped k-fold (``step_tf.data.datasets.grouped_stratified_folds``): with folds >= 2 the test split
     # is fold ``fold``, and validation takes validation / (train + validation) of split_fractions from
     # the other folds' groups.
     folds: int = 0  # 0: one train/validation/test split by split_fractions

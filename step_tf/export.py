@@ -12,7 +12,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors
 from step_tf.serving.versions import validate_model_name
 
 
@@ -22,19 +22,20 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--name", required=True, help="model name: the folder under --base, and the name the server answers to")
     arguments.add_argument("--base", type=pathlib.Path, default=pathlib.Path("saved_models"), help="folder of models (default: saved_models)")
     arguments.add_argument("--no-tflite", dest="tflite", action="store_false", help="skip the TFLite conversions")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
+    quiet_tensorflow(args.verbose)
+    with reported_errors() as outcome:
         validate_model_name(args.name)
         from step_tf.serving.exporting import export_run  # TensorFlow loads here, after the arguments are checked
 
         metadata = export_run(args.run_dir, args.base / args.name, tflite_models=args.tflite)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     folder = args.base / args.name / str(metadata["version"])
     sizes = ", ".join(f"{name} {size / 1024:.1f} KiB" for name, size in metadata["sizes_bytes"].items())
     print(f"exported {args.run_dir} as {args.name} version {metadata['version']}: {folder} ({sizes})")

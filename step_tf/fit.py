@@ -2,7 +2,9 @@
 
 With no arguments it trains STEP on the embedded synthetic data set into a new
 folder under ``runs/``. ``--recipe paper`` applies the paper's published
-settings; any option given explicitly overrides the recipe. ``--resume``
+settings; ``--config FILE`` (JSON, or YAML with PyYAML installed) sets
+``TrainConfig`` fields over the recipe, a run's own ``config.json`` among them;
+any option given explicitly overrides both. ``--resume``
 continues an interrupted run from its last finished epoch with its saved
 configuration. See ``step_tf.training.loop`` for what a run directory holds.
 """
@@ -10,11 +12,14 @@ configuration. See ``step_tf.training.loop`` for what a run directory holds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import json
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS, fractions, int_list, name_list
+from step_tf import runs
+from step_tf.cli import ERROR_STATUS, add_verbose_level, quiet_tensorflow, verbose_parts, reported_errors, fractions, int_list, name_list
 from step_tf.config import DISTRIBUTION_STRATEGIES, GENERATOR_NAMES, MODEL_NAMES, RECIPES, SAMPLERS, TrainConfig, resolve
 from step_tf.graph import STRATEGIES
 
@@ -28,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
                            help="refuse gaits not in metres or tiled from fewer than 15 real frames (default on)")
     arguments.add_argument("--run-dir", type=pathlib.Path, help="run directory (default: a new folder under runs/)")
     arguments.add_argument("--recipe", choices=sorted(RECIPES), default="default", help="settings to start from; 'paper' is the paper's published recipe")
+    arguments.add_argument("--config", type=pathlib.Path, metavar="FILE",
+                           help="a JSON (or YAML) file of TrainConfig fields, e.g. a run's config.json, applied over --recipe; "
+                                "options given here override it")
     arguments.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last finished epoch")
     arguments.add_argument("--epochs", type=int)
     arguments.add_argument("--batch-size", type=int)
@@ -69,26 +77,96 @@ def parser() -> argparse.ArgumentParser:
     augmenting.add_argument("--generated-sampler", choices=SAMPLERS,
                             help="a generator run's latents: prior N(0, I) (paper, default) or aggregate (each class's fitted posterior)")
     augmenting.add_argument("--generated-ratio", type=float, help="fraction of training gaits drawn from the generated ones (default: pool them)")
-    arguments.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: progress bar on a terminal, a line per epoch otherwise)")
+    add_verbose_level(arguments, "progress bar on a terminal, a line per epoch otherwise")
     return arguments
+
+
+# A run's config.json written before these fields existed trained without them (as TrainConfig.load reads it).
+_ADDED_INPUTS = ("heading_normalisation", "motion_input", "canonical_skeleton")
+
+
+def _field_accepts(annotation: str, value) -> bool:
+    """Whether a JSON/YAML value fits a TrainConfig field's annotation (``"tuple[int, ...] | None"``, ...)."""
+    kinds = [part.strip() for part in annotation.split("|")]
+    for kind in kinds:
+        if kind == "None" and value is None:
+            return True
+        if kind.startswith("tuple") and isinstance(value, (list, tuple)):
+            item = "float" if "float" in kind else "int" if "int" in kind else "str"
+            return all(_field_accepts(item, element) for element in value)
+        if kind == "bool" and isinstance(value, bool):
+            return True
+        if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if kind == "str" and isinstance(value, str):
+            return True
+    return False
+
+
+def read_config_file(path: pathlib.Path) -> dict:
+    """The ``TrainConfig`` fields of a JSON or YAML file, each checked against its field; errors name the file.
+
+    A complete run configuration from before the model inputs ``_ADDED_INPUTS`` existed gets them
+    off, as ``TrainConfig.load`` does, so that it re-runs the same model.
+    """
+    try:
+        text = pathlib.Path(path).read_text()
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the configuration file ({error.strerror or error})") from None
+    if pathlib.Path(path).suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise ValueError(f"{path}: reading YAML needs PyYAML (pip install 'step_tf[yaml]'); or give the configuration as JSON") from None
+        try:
+            values = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ValueError(f"{path}: not valid YAML ({error})") from None
+    else:
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: not valid JSON ({error}); YAML files end in .yaml or .yml") from None
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: expected a mapping of TrainConfig fields, got {type(values).__name__}")
+    fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
+    for key, value in values.items():
+        if key not in fields:
+            raise ValueError(f"{path}: unknown configuration key {key!r} (TrainConfig fields: {', '.join(fields)})")
+        if not _field_accepts(str(fields[key].type), value):
+            raise ValueError(f"{path}: {key} must be {fields[key].type}, got {value!r}")
+    if set(fields) - set(values) <= set(_ADDED_INPUTS) and set(fields) - set(values):
+        values = {**{name: False for name in _ADDED_INPUTS}, **values}
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
+
+
+def configure(args: argparse.Namespace) -> TrainConfig:
+    """The run's configuration: the defaults, ``--recipe``, ``--config``'s fields, then the options given."""
+    overrides = {
+        key: value
+        for key, value in vars(args).items()
+        if value is not None and key not in ("run_dir", "recipe", "resume", "verbose", "config")
+    }
+    if args.resume:
+        if args.run_dir is None:
+            raise ValueError("--resume needs --run-dir, the run to continue")
+        if overrides or args.recipe != "default" or args.config is not None:
+            raise ValueError("--resume continues a run with its saved configuration; give only --run-dir")
+        return TrainConfig.load(runs.config_path(args.run_dir))
+    from_file = read_config_file(args.config) if args.config is not None else {}
+    return resolve(args.recipe, **{**from_file, **overrides})
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    overrides = {
-        key: value
-        for key, value in vars(args).items()
-        if value is not None and key not in ("run_dir", "recipe", "resume", "verbose")
-    }
-    try:
-        if args.resume:
-            if args.run_dir is None:
-                raise ValueError("--resume needs --run-dir, the run to continue")
-            if overrides or args.recipe != "default":
-                raise ValueError("--resume continues a run with its saved configuration; give only --run-dir")
-            config = TrainConfig.load(args.run_dir / "config.json")
-        else:
-            config = resolve(args.recipe, **overrides)
+    show_logs, verbose = verbose_parts(args.verbose)
+    quiet_tensorflow(show_logs)
+    with reported_errors() as outcome:
+        config = configure(args)
         run_dir = args.run_dir or pathlib.Path("runs") / f"{config.model}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
         # TensorFlow loads here, after the arguments are checked.
         if config.model in GENERATOR_NAMES:
@@ -97,10 +175,9 @@ def main(argv=None) -> int:
             from step_tf.training.loop import train
 
         print(f"run directory: {run_dir}", flush=True)
-        metrics = train(config, run_dir, resume=args.resume, verbose=args.verbose)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        metrics = train(config, run_dir, resume=args.resume, verbose=verbose)
+    if outcome.failed:
+        return ERROR_STATUS
     test = metrics["test"]
     if not test:
         score = "no test split"

@@ -8,7 +8,7 @@ E-Gait features/labels pair (keys ``00001_Angry``: a 5-digit counter and the
 class name), atomically. The labels file is ``--labels-out``, by default beside
 the features file with ``features`` in its name replaced by ``labels`` (or
 ``_labels`` appended). Gaits are in the generator's canonical view
-(``step_tf.training.generator.canonical_view``).
+(``step_tf.data.preprocess.canonical_view``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS, output_file
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors, output_file
 from step_tf.config import SAMPLERS
 
 
@@ -30,17 +30,21 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--seed", type=int, default=0, help="seed of the latent samples (default 0)")
     arguments.add_argument("--sampler", choices=SAMPLERS, default="prior",
                            help="prior: N(0, I), the paper (default); aggregate: each class's aggregate posterior over the training gaits")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
+    quiet_tensorflow(args.verbose)
+    with reported_errors() as outcome:
         if args.per_class < 1:
             raise ValueError(f"--per-class must be at least 1, got {args.per_class}")
         # TensorFlow loads here, after the arguments are checked.
         from step_tf.data.egait import write_egait
-        from step_tf.training.generator import generate_gait_set, labels_path_for, load_generator
+        from step_tf.data.egait import labels_path_for
+        from step_tf.runs import load_generator
+        from step_tf.training.generated import generate_gait_set
 
         labels_out = args.labels_out or labels_path_for(args.out)
         if labels_out.resolve() == args.out.resolve():
@@ -48,9 +52,8 @@ def main(argv=None) -> int:
         generator, label_names = load_generator(args.run)
         gait_set = generate_gait_set(generator, label_names, args.per_class, seed=args.seed, sampler=args.sampler)
         write_egait(gait_set, args.out, labels_out)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     print(f"wrote {len(gait_set)} gaits ({args.per_class} per class of {', '.join(label_names)}) to {args.out} and {labels_out}")
     return 0
 

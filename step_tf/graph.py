@@ -80,6 +80,7 @@ STEP16 = Layout(
     ),
     center=0,
 )
+ROOT_JOINT = STEP16.joint_index("root")  # the pelvis centre, joint 0: what gaits are centred on
 
 # Google's BlazePose (MediaPipe Pose) landmarks, in the model's output order;
 # "left" is the subject's left. The edges are MediaPipe's POSE_CONNECTIONS plus

@@ -13,7 +13,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS, output_file
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors, output_file
 
 
 
@@ -26,13 +26,15 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--format", choices=("json", "csv"), help="default: the output's suffix, else json")
     arguments.add_argument("--no-plausibility-check", dest="plausibility_check", action="store_false",
                            help="classify gaits that are not in metres or are tiled from fewer than 15 frames")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    quiet_tensorflow(args.verbose)
     output_format = args.format or (args.output.suffix.lower().lstrip(".") if args.output and args.output.suffix.lower() == ".csv" else "json")
-    try:
+    with reported_errors() as outcome:
         from step_tf.files import atomic_output
         from step_tf.serving import batch  # TensorFlow loads here, after the arguments are checked
 
@@ -47,9 +49,8 @@ def main(argv=None) -> int:
         if args.output is not None:
             with atomic_output(args.output) as temporary:
                 temporary.write_text(text)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     if args.output is None:
         sys.stdout.write(text)
     else:

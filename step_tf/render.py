@@ -4,7 +4,7 @@ Each ``--gait`` is a panel, side by side: ``KEY`` is read from ``--data``
 (default: the embedded set), ``KEY@SPEC`` from another data spec -- a real gait
 next to a generated one, say ``--gait 00012 --gait 00001_Angry@egait:gen_f.h5,gen_l.h5``.
 ``OUT`` ends in ``.gif`` or (with ffmpeg installed) ``.mp4``. See
-``step_tf.evaluation.render``.
+``step_tf.evaluation.animation``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors
 
 
 
@@ -23,14 +23,16 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--gait", required=True, action="append", help="KEY or KEY@SPEC of a gait to draw (repeatable)")
     arguments.add_argument("--data", default="embedded", help="data spec of gaits given by KEY alone (default: embedded)")
     arguments.add_argument("--frame-rate", type=float, default=30.0, help="frames per second")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
+    quiet_tensorflow(args.verbose)
+    with reported_errors() as outcome:
         from step_tf.data.sources import load_gaits
-        from step_tf.evaluation.render import animate_gaits
+        from step_tf.evaluation.animation import animate_gaits
 
         loaded, gaits, titles = {}, [], []
         for item in args.gait:
@@ -45,9 +47,8 @@ def main(argv=None) -> int:
             gaits.append(gait_set.joints[matches[0]])
             titles.append(f"{key} ({gait_set.label_names[gait_set.labels[matches[0]]]})")
         animate_gaits(gaits, args.out, titles=titles, frame_rate=args.frame_rate)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     print(f"wrote {args.out}")
     return 0
 

@@ -3,7 +3,7 @@
 Writes ``saliency-<KEY>.png`` (joints x frames heatmaps of the guided gradient's
 magnitude, one per axis, paper Figure 7) and ``saliency-<KEY>.npy`` (the signed
 ``(T, V, 3)`` map) into ``RUN/saliency``. The class explained is the model's
-prediction unless ``--class`` names one. See ``step_tf.evaluation.saliency``.
+prediction unless ``--class`` names one. See ``step_tf.evaluation.guided_backpropagation``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.cli import ERRORS
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors
 
 
 
@@ -23,20 +23,23 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--data", help="data spec holding the gait (default: the run's own)")
     arguments.add_argument("--class", dest="class_name", help="label name of the class to explain (default: the prediction)")
     arguments.add_argument("--out-dir", type=pathlib.Path, help="where the maps go (default: RUN/saliency)")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    quiet_tensorflow(args.verbose)
     out_dir = args.out_dir or args.run_dir / "saliency"
-    try:
+    with reported_errors() as outcome:
         import numpy as np
 
+        from step_tf.evaluation.guided_backpropagation import guided_backpropagation
         from step_tf.evaluation.plots import saliency_png
-        from step_tf.evaluation.report import load_run, run_gaits
-        from step_tf.evaluation.saliency import guided_backpropagation
+        from step_tf.evaluation.report import run_gaits
         from step_tf.files import atomic_output
         from step_tf.graph import get_layout
+        from step_tf.runs import load_run
 
         config, model = load_run(args.run_dir)
         gaits = run_gaits(args.run_dir, config, args.data, split="all")
@@ -57,9 +60,8 @@ def main(argv=None) -> int:
             with atomic_output(out_dir / f"saliency-{key}.npy", suffix=".npy") as temporary:
                 np.save(temporary, gait_map)
             print(f"{key}: {out_dir / f'saliency-{key}.png'}")
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     return 0
 
 

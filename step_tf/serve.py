@@ -13,7 +13,16 @@ import argparse
 import pathlib
 import sys
 
-from step_tf.serving.server import DEFAULT_HOST, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, DEFAULT_REQUEST_SECONDS, serve
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, quiet_tensorflow, reported_errors
+
+# step_tf.serving.server's defaults, repeated here so that --help answers without loading TensorFlow
+# (the server imports it); tests/test_cli.py checks that the two agree.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8501
+DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
+DEFAULT_REQUEST_SECONDS = 30.0
+# The errors serve has always reported as one line "error: ..." (a narrower set than step_tf.cli.ERRORS).
+SERVE_ERRORS = (ValueError, OSError, OverflowError)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,12 +37,16 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--file_system_poll_wait_seconds", "--poll-seconds", type=float, default=1.0, help="seconds between looks for new versions (default 1)")
     arguments.add_argument("--request_timeout_seconds", "--request-timeout-seconds", type=float, default=DEFAULT_REQUEST_SECONDS,
                            help=f"seconds a client has to send a request head (from connecting or its last answer) and its body (default {DEFAULT_REQUEST_SECONDS:g})")
+    add_verbose_flag(arguments)
     return arguments
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
+    quiet_tensorflow(args.verbose)
+    with reported_errors(SERVE_ERRORS) as outcome:
+        from step_tf.serving.server import serve  # TensorFlow loads here, after the arguments are checked
+
         if args.model_base_path is None:
             from step_tf.pretrained import default_model_base
 
@@ -48,9 +61,8 @@ def main(argv=None) -> int:
             poll_seconds=args.file_system_poll_wait_seconds,
             request_seconds=args.request_timeout_seconds,
         )
-    except (ValueError, OSError, OverflowError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if outcome.failed:
+        return ERROR_STATUS
     return 0
 
 

@@ -29,7 +29,7 @@ import pathlib
 import sys
 import time
 
-from step_tf.cli import ERRORS, output_file
+from step_tf.cli import ERROR_STATUS, add_verbose_flag, output_file, quiet_tensorflow, reported_errors
 from step_tf.pretrained import default_run
 
 
@@ -50,6 +50,7 @@ def analyse_parser() -> argparse.ArgumentParser:
     arguments.add_argument("--save-gaits", type=pathlib.Path, help="E-Gait features file to write (.h5; labels beside it)")
     arguments.add_argument("--every", type=int, default=15, help="camera: frames between emotion updates (default 15)")
     arguments.add_argument("--max-frames", type=int, help="camera: stop after this many frames")
+    add_verbose_flag(arguments)
     return arguments
 
 
@@ -58,6 +59,7 @@ def extract_parser() -> argparse.ArgumentParser:
     arguments.add_argument("directory", type=pathlib.Path, help="folder of videos")
     arguments.add_argument("--labels", type=pathlib.Path, required=True, help="CSV rows 'file,label'")
     arguments.add_argument("--out", type=pathlib.Path, required=True, help="features file to write (labels: OUT_labels.h5)")
+    add_verbose_flag(arguments)
     return arguments
 
 
@@ -72,9 +74,8 @@ def _progress(done: int, expected: int) -> None:
 def _save_gaits(result, path: pathlib.Path) -> pathlib.Path:
     import numpy as np
 
-    from step_tf.data.egait import write_egait
+    from step_tf.data.egait import labels_path_for, write_egait
     from step_tf.data.gaits import GaitSet
-    from step_tf.pose.extract import labels_path_for
 
     extraction = result.extraction
     stem = extraction.path.stem
@@ -95,7 +96,7 @@ def run_file(args) -> int:
     from step_tf.pose.emotion import analyse_video
 
     if args.render is not None:  # refused before the video is analysed, not after
-        from step_tf.pose.render import FORMATS
+        from step_tf.pose.overlay import FORMATS
 
         if args.render.suffix.lower() not in FORMATS:
             raise ValueError(f"{args.render}: cannot render to {args.render.suffix or 'a file without suffix'}; choose one of {', '.join(FORMATS)}")
@@ -107,7 +108,7 @@ def run_file(args) -> int:
     for note in report["notes"]:
         print(f"note: {note}", file=sys.stderr)
     if args.render is not None:
-        from step_tf.pose.render import render_video
+        from step_tf.pose.overlay import render_video
 
         frames, (width, height) = render_video(result, args.render)
         print(f"rendered {frames} frames of {width}x{height} to {args.render}", file=sys.stderr)
@@ -158,9 +159,11 @@ def run_camera(args) -> int:
 
 
 def run_extract(argv) -> int:
-    from step_tf.pose.extract import extract_folder, labels_path_for
+    from step_tf.data.egait import labels_path_for
+    from step_tf.pose.extract import extract_folder
 
     args = extract_parser().parse_args(argv)
+    quiet_tensorflow(args.verbose)
     gaits, notes = extract_folder(args.directory, args.labels, args.out,
                                   on_video=lambda name, status: print(f"{name}: {status}", file=sys.stderr))
     for note in notes:
@@ -172,16 +175,15 @@ def run_extract(argv) -> int:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
+    with reported_errors():
         if argv[:1] == ["extract"]:
             return run_extract(argv[1:])
         args = analyse_parser().parse_args(argv)
         if (args.video is None) == (args.camera is None):
             analyse_parser().error("give either a VIDEO file or --camera INDEX")
+        quiet_tensorflow(args.verbose)
         return run_camera(args) if args.camera is not None else run_file(args)
-    except ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return ERROR_STATUS
 
 
 if __name__ == "__main__":

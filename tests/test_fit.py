@@ -136,3 +136,81 @@ def test_generators_take_their_own_recipe_where_there_is_one():
     paper = resolve("paper", model="cvae_baseline")
     assert paper.epochs == 150 and not paper.frame_aware and paper.learning_rate == resolve("paper").learning_rate
     assert resolve("stgcn", model="stepgen").channels == resolve("stgcn").channels  # no generator version: as it is
+
+
+# --- fit --config FILE ---------------------------------------------------------------------------
+
+
+def _configured(*arguments):
+    return fit.configure(fit.parser().parse_args(list(arguments)))
+
+
+def test_a_config_file_sets_fields_over_the_recipe_and_options_override_it(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"epochs": 3, "channels": [8, 8], "strides": [1, 2], "augment": False, "label_names": None}))
+    config = _configured("--config", str(path), "--epochs", "5", "--recipe", "paper")
+    assert (config.epochs, config.channels, config.strides, config.augment) == (5, (8, 8), (1, 2), False)
+    assert config.learning_rate == 0.1  # from the paper recipe, beneath the file
+    assert _configured("--config", str(path)).epochs == 3
+
+
+def test_a_yaml_config_file(tmp_path):
+    pytest.importorskip("yaml")
+    path = tmp_path / "settings.yaml"
+    path.write_text("model: lstm\nepochs: 4\nsplit_fractions: [0.6, 0.3, 0.1]\n")
+    config = _configured("--config", str(path))
+    assert (config.model, config.epochs, config.split_fractions) == ("lstm", 4, (0.6, 0.3, 0.1))
+
+
+@pytest.mark.parametrize(
+    "text, name, message",
+    [
+        ('{"epochs": 2, "learning_rat": 0.1}', "c.json", "c.json: unknown configuration key 'learning_rat'"),
+        ('{"epochs": "ten"}', "c.json", "c.json: epochs must be int, got 'ten'"),
+        ('{"channels": [8, "x"]}', "c.json", "c.json: channels must be tuple[int, ...]"),
+        ('[1, 2]', "c.json", "c.json: expected a mapping of TrainConfig fields"),
+        ('{"epochs": 2,', "c.json", "c.json: not valid JSON"),
+        ('{"epochs": 0}', "c.json", "epochs must be at least 1"),
+    ],
+)
+def test_a_bad_config_file_is_one_line_naming_the_file(tmp_path, capsys, text, name, message):
+    (tmp_path / name).write_text(text)
+    assert fit.main(["--config", str(tmp_path / name), "--run-dir", str(tmp_path / "run")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_missing_config_file_and_config_with_resume_are_refused(tmp_path, capsys):
+    assert fit.main(["--config", str(tmp_path / "none.json")]) == 2
+    assert "none.json: cannot read the configuration file" in capsys.readouterr().err
+    assert fit.main(["--resume", "--run-dir", str(tmp_path), "--config", str(tmp_path / "none.json")]) == 2
+    assert "give only --run-dir" in capsys.readouterr().err
+
+
+def test_a_runs_config_json_re_runs_it(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert fit.main(["--data", "embedded:40", "--epochs", "1", *SMALL[2:], "--seed", "3", "--run-dir", str(first)]) == 0
+    assert fit.main(["--config", str(first / "config.json"), "--run-dir", str(second), "--verbose", "0"]) == 0
+    assert json.loads((second / "config.json").read_text()) == json.loads((first / "config.json").read_text())
+    changed = _configured("--config", str(first / "config.json"), "--seed", "4")
+    assert changed.seed == 4 and changed.channels == (8, 8) and changed.data == "embedded:40"
+
+
+def test_a_run_logs_its_configuration_as_hparams_and_its_graph(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    run_dir = tmp_path / "run"
+    assert fit.main(["--data", "embedded:40", "--epochs", "1", *SMALL[2:], "--run-dir", str(run_dir)]) == 0
+    assert list((run_dir / "logs").glob("events.out.tfevents.*")), "no hparams event file in logs/"
+    accumulator = EventAccumulator(str(run_dir / "logs"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    content = accumulator.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    config = json.loads((run_dir / "config.json").read_text())
+    assert set(start.hparams) == set(config)
+    assert start.hparams["epochs"].number_value == 1 and start.hparams["model"].string_value == "step"
+    assert start.hparams["channels"].string_value == "(8, 8)" and start.hparams["augment"].bool_value is True
+    train = EventAccumulator(str(run_dir / "logs" / "train"))
+    train.Reload()
+    assert train.Tags()["graph"], "no model graph in logs/train"

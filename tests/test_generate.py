@@ -7,11 +7,14 @@ import numpy as np
 import pytest
 
 from step_tf import generate
+from step_tf.data.datasets import augmented_training_dataset
 from step_tf.data.egait import read_egait
+from step_tf.data.egait import labels_path_for
 from step_tf.data.gaits import GaitSet
+from step_tf.data.preprocess import canonical_view
 from step_tf.graph import get_layout
 from step_tf.models.stepgen import STEPGen
-from step_tf.training.generator import augmented_training_dataset, canonical_view, check_no_leak, labels_path_for
+from step_tf.training.generated import check_no_leak
 
 LABELS = ("angry", "neutral", "happy", "sad")
 
@@ -130,8 +133,8 @@ def test_fit_trains_stepgen_and_the_baseline_with_every_loss_in_tensorboard(tmp_
             assert {f"epoch_{name}" for name in ("loss", "reconstruction_loss", "push_loss", "pull_loss", "kl_loss")} <= tags
         assert keras.saving.load_model(run_dir / "best.keras").lambda_c == (0.0 if model == "cvae_baseline" else 1.0)
     # best.keras holds the class densities of its own weights on the training split.
+    from step_tf.data.preprocess import canonical_view
     from step_tf.data.sources import load_gaits
-    from step_tf.training.generator import canonical_view
 
     gaits = load_gaits("embedded:40")
     train = gaits.subset(np.array([gaits.keys.tolist().index(key) for key in json.loads((tmp_path / "stepgen" / "split.json").read_text())["train"]]))

@@ -14,7 +14,7 @@ MAX_BYTES = 5 * 1024 * 1024  # "a few MB at most"
 @pytest.fixture(scope="module")
 def model():
     import step_tf.models  # noqa: F401  (registers the custom layers)
-    from step_tf.models.loading import load_keras_model
+    from step_tf.runs import load_keras_model
 
     return load_keras_model(pretrained.default_run() / "best.keras")
 

@@ -124,7 +124,7 @@ def test_a_killed_writers_partial_files_are_removed_by_the_next_writer(tmp_path)
 # 7. A broken .keras file is one error naming it.
 
 def test_a_truncated_or_foreign_keras_file_is_named(tmp_path):
-    from step_tf.models.loading import load_keras_model
+    from step_tf.runs import load_keras_model
 
     good = tmp_path / "good.keras"
     keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(good)
@@ -340,3 +340,38 @@ def test_fit_and_evaluate_take_the_override_and_keep_it_in_the_run(tmp_path, cap
     assert fit.main([*data, "--no-plausibility-check", "--run-dir", str(run_dir), *TINY]) == 0
     assert json.loads((run_dir / "config.json").read_text())["plausibility_check"] is False
     assert evaluate.main([str(run_dir), "--resamples", "10"]) == 0  # the run's own data, read as it was trained
+
+
+@pytest.mark.parametrize("model", ["step", "stepgen"])
+def test_data_that_fails_to_load_leaves_no_run_directory(tmp_path, capsys, monkeypatch, model):
+    monkeypatch.chdir(tmp_path)  # the default run directory is runs/MODEL-TIME here
+    data = f"egait:{tmp_path / 'missing_f.h5'},{tmp_path / 'missing_l.h5'}"
+    assert fit.main(["--model", model, "--data", data, *TINY]) == 2
+    assert "missing_f.h5: E-Gait features file not found" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+    assert fit.main(["--model", model, "--data", data, "--run-dir", str(tmp_path / "named"), *TINY]) == 2
+    assert not (tmp_path / "named").exists()
+
+
+@pytest.mark.parametrize("epochs, rates", [
+    (1, [1.0]),
+    (2, [1.0, 0.1]),
+    (3, [1.0, 1.0, 0.1]),
+    (4, [1.0, 1.0, 0.1, 0.01]),
+    (8, [1.0, 1.0, 1.0, 1.0, 0.1, 0.1, 0.01, 0.001]),  # boundaries 4, 6, 7
+    (30, [1.0] * 15 + [0.1] * 7 + [0.01] * 4 + [0.001] * 4),  # boundaries 15, 22 (22.5 rounded to even), 26
+])
+def test_the_step_schedule_of_short_and_long_runs(epochs, rates):
+    from step_tf.training.loop import step_decay
+
+    schedule = step_decay(1.0, epochs)
+    assert [schedule(epoch) for epoch in range(epochs)] == pytest.approx(rates, rel=1e-12)
+
+
+def test_the_step_schedule_of_the_published_lengths_is_unchanged():
+    from step_tf.training.loop import step_decay
+
+    for epochs, boundaries in ((150, (75, 112, 131)), (500, (250, 375, 438)), (60, (30, 45, 52))):
+        schedule = step_decay(1.0, epochs)
+        drops = [epoch for epoch in range(1, epochs) if schedule(epoch) < schedule(epoch - 1)]
+        assert tuple(drops) == boundaries

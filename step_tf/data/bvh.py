@@ -59,7 +59,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from step_tf.data.gaits import EMOTIONS, FRAME_RATE, NUM_FRAMES, GaitSet, concatenate
+from step_tf.data.gaits import EMOTIONS, FRAME_RATE, NUM_FRAMES, GaitSet, concatenate, window_key
 from step_tf.data.plausibility import fit_real_frames
 from step_tf.graph import STEP16
 
@@ -431,7 +431,7 @@ def bvh_windows(
                         f"{path} (resampled to {frame_rate:g} fps)", plausibility_check)
         for start in starts
     ])
-    return np.array([f"{path.stem}_{start:05d}" for start in starts]), gaits
+    return np.array([window_key(path.stem, start) for start in starts]), gaits
 
 
 def read_bvh_gaits(

@@ -120,6 +120,19 @@ def read_egait(
     )
 
 
+def labels_path_for(features_path: str | os.PathLike) -> pathlib.Path:
+    """The labels file of an E-Gait pair, beside its features file.
+
+    ``features`` in the name becomes ``labels`` (the E-Gait naming:
+    ``features_gen.h5`` -> ``labels_gen.h5``), else ``_labels`` is appended to
+    the stem (``gaits.h5`` -> ``gaits_labels.h5``); a name without a suffix gets ``.h5``.
+    """
+    path = pathlib.Path(features_path)
+    if "features" in path.name:
+        return path.with_name(path.name.replace("features", "labels"))
+    return path.with_name(f"{path.stem}_labels{path.suffix or '.h5'}")
+
+
 def write_egait(gait_set: GaitSet, features_path: str | os.PathLike, labels_path: str | os.PathLike) -> None:
     """Writes ``gait_set`` as an E-Gait features/labels pair under its keys, atomically.
 

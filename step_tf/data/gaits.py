@@ -25,8 +25,14 @@ FRAME_RATE = 30.0
 # which enforce the minimum, need not import TensorFlow).
 MIN_FRAMES = 15
 NUM_COORDINATES = 3
+UP_AXIS = 1  # joints are (x, y, z) with y up
 # The public STEP code's reading of the E-Gait label integers 0..3.
 EMOTIONS = ("angry", "neutral", "happy", "sad")
+
+
+def window_key(name: str, start: int) -> str:
+    """The key of the window of ``name`` (a clip, sequence or segment) that starts at frame ``start``: ``NAME_00012``."""
+    return f"{name}_{start:05d}"
 
 
 @dataclasses.dataclass(frozen=True)

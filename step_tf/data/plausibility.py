@@ -28,7 +28,7 @@ import numpy as np
 
 from step_tf.data.gaits import MIN_FRAMES
 from step_tf.data.preprocess import fit_frames
-from step_tf.graph import STEP16
+from step_tf.graph import ROOT_JOINT, STEP16
 
 HUMAN_ROOT_TO_NECK_M = (0.2, 1.0)
 # Units a gait may have been written in by mistake: the factor to metres' values and the advice.
@@ -50,8 +50,8 @@ def fit_real_frames(gait: np.ndarray, num_frames: int, where: str, plausibility_
 def root_to_neck_m(joints: np.ndarray) -> np.ndarray:
     """The median over frames of the root-to-neck distance of every gait ``(N, T, 16, 3)`` -> ``(N,)``."""
     joints = np.asarray(joints, dtype=np.float64)
-    root, neck = STEP16.joint_index("root"), STEP16.joint_index("neck")
-    return np.median(np.linalg.norm(joints[:, :, neck] - joints[:, :, root], axis=-1), axis=1)
+    neck = STEP16.joint_index("neck")
+    return np.median(np.linalg.norm(joints[:, :, neck] - joints[:, :, ROOT_JOINT], axis=-1), axis=1)
 
 
 def _unit_advice(distance: float) -> str:

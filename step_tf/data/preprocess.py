@@ -1,4 +1,4 @@
-"""Gait preprocessing in NumPy: root centring, frame-count fitting, view normalisation.
+"""Gait preprocessing in NumPy: root centring, frame-count fitting, view normalisation, the canonical view.
 
 View normalisation (paper section 4.1) moves every gait into one viewpoint with
 the least-squares similarity transform of Umeyama ("Least-squares estimation
@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from step_tf.data.gaits import NUM_FRAMES
-
-ROOT_JOINT = 0
+from step_tf.data.gaits import NUM_FRAMES, UP_AXIS
+from step_tf.graph import ROOT_JOINT, get_layout
 
 
 def root_centre(joints: np.ndarray, root: int = ROOT_JOINT) -> np.ndarray:
@@ -106,3 +105,28 @@ def rotate_about_vertical(joints: np.ndarray, angle: float) -> np.ndarray:
     """Rotates gaits ``(..., 3)`` by ``angle`` radians about the vertical axis."""
     joints = np.asarray(joints)
     return (joints @ rotation_about_vertical(angle).T).astype(joints.dtype)
+
+
+# The view STEP-Gen learns gaits in (step_tf.training.generator): each gait is moved so
+# that its root starts above the origin and turned about the vertical so that it faces
+# +z. Gaits recorded anywhere and facing anywhere then share one frame, as the paper's
+# view normalisation intends, while the walking translation and body size, which the
+# affective features measure, are kept.
+def canonical_view(joints: np.ndarray, layout: str = "step16") -> np.ndarray:
+    """Gaits ``(N, T, V, 3)`` with the root's first-frame horizontal position at the origin, facing +z.
+
+    The facing direction is the horizontal part of ``(hip_left - hip_right) x up``
+    averaged over frames (forward for a y-up, right-handed frame), so it is
+    defined for walking on the spot too.
+    """
+    joints = np.asarray(joints, dtype=np.float32)
+    names = get_layout(layout)
+    if joints.ndim != 4 or joints.shape[2:] != (names.num_joints, 3):
+        raise ValueError(f"gaits must have shape (N, T, {names.num_joints}, 3), got {joints.shape}")
+    root, hip_left, hip_right = (names.joint_index(name) for name in ("root", "hip_left", "hip_right"))
+    start = joints[:, :1, root, :].copy()
+    start[..., UP_AXIS] = 0.0
+    moved = joints - start[:, :, None, :]
+    facing = np.cross(joints[:, :, hip_left] - joints[:, :, hip_right], np.eye(3, dtype=np.float32)[UP_AXIS]).mean(axis=1)
+    angles = -np.arctan2(facing[:, 0], facing[:, 2])  # rotating by this brings (x, 0, z) onto +z
+    return np.stack([gait @ rotation_about_vertical(angle).T for gait, angle in zip(moved, angles)]).astype(np.float32)

@@ -80,9 +80,9 @@ import pathlib
 import numpy as np
 
 from step_tf.data.bvh import window_starts
-from step_tf.data.gaits import EMOTIONS, NUM_FRAMES, GaitSet
+from step_tf.data.gaits import EMOTIONS, NUM_FRAMES, GaitSet, window_key
 from step_tf.data.plausibility import fit_real_frames
-from step_tf.graph import STEP16, get_layout, joint_mapping
+from step_tf.graph import ROOT_JOINT, STEP16, get_layout, joint_mapping
 
 SOURCE_LAYOUTS = ("coco17", "h36m17", "blazepose33", "body25", "kinect_v2", "step16")
 ALIASES = {"mediapipe33": "blazepose33"}
@@ -100,7 +100,7 @@ HIP_TO_NECK_RANGE_M = (0.2, 1.0)
 MIN_UPRIGHT_COSINE = 0.5
 DEFAULT_STRIDE = 15
 
-_ROOT, _NECK = STEP16.joint_index("root"), STEP16.joint_index("neck")
+_NECK = STEP16.joint_index("neck")
 
 
 def resolve_layout(layout: str) -> str:
@@ -205,7 +205,7 @@ def to_step16(
 
 def _check_plausible(joints, rotation, names, units, up, source) -> None:
     """Refuses gaits whose trunk length or direction says the units or the up axis are wrong."""
-    trunk = joints[:, :, _NECK] - joints[:, :, _ROOT]  # (N, T, 3), metres, y up
+    trunk = joints[:, :, _NECK] - joints[:, :, ROOT_JOINT]  # (N, T, 3), metres, y up
     lengths = np.linalg.norm(trunk, axis=-1).mean(axis=1)
     low, high = HIP_TO_NECK_RANGE_M
     for gait, length in enumerate(lengths):
@@ -305,7 +305,7 @@ def load_keypoints(
         labels=np.repeat(labels, len(starts)),
         label_names=tuple(label_names),
         groups=np.repeat(groups, len(starts)),
-        keys=np.array([f"{key}_{start:05d}" if cut else key for key in keys for start in starts]),
+        keys=np.array([window_key(key, start) if cut else key for key in keys for start in starts]),
         source=source,
     )
 

@@ -44,11 +44,10 @@ import sys
 
 import numpy as np
 
-from step_tf.data.gaits import FRAME_RATE
+from step_tf.data.gaits import FRAME_RATE, UP_AXIS
 from step_tf.data.synthetic import gaussian_parameter_accuracy, generate_gaits
 from step_tf.graph import STEP16
 
-UP_AXIS = 1
 _JOINT = {name: index for index, name in enumerate(STEP16.joint_names)}
 BONES = {
     "thigh": (("hip_left", "knee_left"), ("hip_right", "knee_right")),
@@ -154,12 +153,19 @@ def head_pitch(joints) -> np.ndarray:
     return np.degrees(np.arctan2(forward, neck_to_head[..., UP_AXIS])).mean(axis=1)
 
 
+def segment_lengths(joints, pairs) -> np.ndarray:
+    """``(N, T, P)``: the distance between the joints of every pair ``(first, second)`` of joint indices, in every frame."""
+    pairs = np.asarray(pairs, dtype=int).reshape(-1, 2)
+    joints = np.asarray(joints, np.float64)
+    return np.linalg.norm(joints[:, :, pairs[:, 0]] - joints[:, :, pairs[:, 1]], axis=-1)
+
+
 def bone_lengths(joints) -> dict[str, np.ndarray]:
     """Mean bone lengths ``{name: (N,)}`` in metres: thigh, shin, upper_arm, forearm, spine."""
     joints = _check_gaits(joints)
 
     def length(first: str, second: str) -> np.ndarray:
-        return np.linalg.norm(joints[:, :, _JOINT[first]] - joints[:, :, _JOINT[second]], axis=-1).mean(axis=1)
+        return segment_lengths(joints, [(_JOINT[first], _JOINT[second])])[..., 0].mean(axis=1)
 
     lengths = {name: np.mean([length(*pair) for pair in pairs], axis=0) for name, pairs in BONES.items()}
     lengths["spine"] = length("root", "spine") + length("spine", "neck")

@@ -36,7 +36,8 @@ from __future__ import annotations
 import numpy as np
 
 from step_tf.data.gaits import FRAME_RATE
-from step_tf.data.walk_stats import UP_AXIS, arm_swing, head_pitch, walking_direction, walking_speed
+from step_tf.data.gaits import UP_AXIS
+from step_tf.data.walk_stats import arm_swing, head_pitch, walking_direction, walking_speed
 from step_tf.graph import STEP16
 
 MEASURE_NAMES = (

@@ -22,25 +22,15 @@ import keras
 import numpy as np
 
 from step_tf.config import TrainConfig
+from step_tf.data.datasets import SPLIT_NAMES, gait_dataset
 from step_tf.data.gaits import GaitSet
-from step_tf.data.pipeline import SPLIT_NAMES, gait_dataset
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import accuracy_interval, classification_report
 from step_tf.evaluation.plots import confusion_matrix_png
 from step_tf.files import atomic_output, write_json
-from step_tf.models import baselines  # noqa: F401  registers every classifier class, for load_model
-from step_tf.models.loading import load_keras_model
+from step_tf.runs import BEST_MODEL_FILE, EVALUATION_FOLDER, load_run, split_path as run_split_path
 
 EVALUATION_SPLITS = (*SPLIT_NAMES, "all")
-
-
-def load_run(run_dir: str | pathlib.Path) -> tuple[TrainConfig, keras.Model]:
-    """The configuration and validation-chosen model (``best.keras``) of a finished run."""
-    run_dir = pathlib.Path(run_dir)
-    for name in ("config.json", "best.keras"):
-        if not (run_dir / name).is_file():
-            raise FileNotFoundError(f"{run_dir / name}: not found; is {run_dir} a run directory of python -m step_tf.fit?")
-    return TrainConfig.load(run_dir / "config.json"), load_keras_model(run_dir / "best.keras")
 
 
 def run_gaits(run_dir: str | pathlib.Path, config: TrainConfig, data: str | None = None, split: str = "test",
@@ -55,7 +45,7 @@ def run_gaits(run_dir: str | pathlib.Path, config: TrainConfig, data: str | None
     gaits = load_gaits(data or config.data, config.label_names, plausibility_check and config.plausibility_check)
     if split == "all":
         return gaits
-    split_path = pathlib.Path(run_dir) / "split.json"
+    split_path = run_split_path(run_dir)
     try:
         keys = json.loads(split_path.read_text())[split]
     except (OSError, json.JSONDecodeError, KeyError) as error:
@@ -90,7 +80,7 @@ def evaluate_run(
 ) -> dict:
     """Scores a run's ``best.keras`` and writes the JSON report and PNG; returns the report."""
     run_dir = pathlib.Path(run_dir)
-    out_dir = pathlib.Path(out_dir) if out_dir is not None else run_dir / "evaluation"
+    out_dir = pathlib.Path(out_dir) if out_dir is not None else run_dir / EVALUATION_FOLDER
     config, model = load_run(run_dir)
     gaits = run_gaits(run_dir, config, data, split, plausibility_check)
     if gaits.num_classes != model.output_shape[-1]:
@@ -101,7 +91,7 @@ def evaluate_run(
     report["accuracy_interval"] = (
         accuracy_interval(gaits.labels, predicted, confidence, num_resamples, seed, groups=gaits.groups) if len(gaits) > 1 else None
     )
-    report.update(run_dir=str(run_dir), model_file="best.keras", data=data or config.data, split=split)
+    report.update(run_dir=str(run_dir), model_file=BEST_MODEL_FILE, data=data or config.data, split=split)
     write_json(out_dir / f"evaluation-{split}.json", report)
     with atomic_output(out_dir / f"confusion_matrix-{split}.png") as temporary:
         temporary.write_bytes(

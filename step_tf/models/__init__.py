@@ -3,8 +3,7 @@
 Importing this package registers every model class with Keras, and the optimizer
 that paper-recipe runs save inside their model files (``AdamL2``), so that
 ``keras.saving.load_model`` can rebuild any trained run whichever module a tool
-imported first.
+imported first. ``import step_tf`` does it too (lazily, see ``step_tf/__init__.py``).
 """
 
-from step_tf.models import baselines, classifiers, stepgen  # noqa: F401
-from step_tf.training import optimizers  # noqa: F401
+from step_tf.models import baselines, classifiers, optimizers, stepgen  # noqa: F401

@@ -1,7 +1,7 @@
 """STEP-Gen: the conditional variational autoencoder of gaits (paper sections 3.2 and 4.2).
 
 Shapes: gaits ``x`` ``(N, T, V, 3)`` (metres, y up, in the canonical view of
-``step_tf.training.generator.canonical_view``), labels ``c`` ``(N,)`` integer
+``step_tf.data.preprocess.canonical_view``), labels ``c`` ``(N,)`` integer
 class ids, latent ``z`` ``(N, latent_dim)``.
 
 Model (Kingma and Welling 2014; Sohn et al. 2015)::

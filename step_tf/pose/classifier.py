@@ -17,7 +17,6 @@ the model) and gives class probabilities ``(N, K)``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import pathlib
 from typing import Callable
@@ -25,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from step_tf.data.gaits import EMOTIONS
+from step_tf.runs import classifier_model_file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,24 +36,10 @@ class Classifier:
     source: str
 
 
-def _keras_classifier(model_file: pathlib.Path, config_file: pathlib.Path) -> Classifier:
-    import keras
+def _keras_classifier(model_file: pathlib.Path) -> Classifier:
+    from step_tf.runs import load_classifier_model
 
-    import step_tf.models.baselines  # noqa: F401  (registers the custom layers for loading)
-
-    try:
-        model = keras.saving.load_model(model_file)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{model_file}: not a loadable Keras model ({error})") from None
-    label_names = EMOTIONS
-    if config_file.is_file():
-        try:
-            label_names = tuple(json.loads(config_file.read_text()).get("label_names") or EMOTIONS)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{config_file}: not valid JSON ({error})") from None
-    num_classes = model.output_shape[-1]
-    if len(label_names) != num_classes:
-        raise ValueError(f"{model_file}: the model has {num_classes} classes but {len(label_names)} label names {label_names}")
+    model, label_names = load_classifier_model(model_file, EMOTIONS)
 
     def predict(joints: np.ndarray) -> np.ndarray:
         logits = model.predict_on_batch(np.asarray(joints, dtype=np.float32))
@@ -80,13 +66,5 @@ def _saved_model_classifier(path: pathlib.Path) -> Classifier:
 
 def load_classifier(path: str | os.PathLike) -> Classifier:
     """The classifier at ``path`` (see the module docstring)."""
-    path = pathlib.Path(path)
-    if path.is_file():
-        if path.suffix != ".keras":
-            raise ValueError(f"{path}: not a model: expected a .keras file, a training run directory or a saved_models/NAME[/VERSION] folder")
-        return _keras_classifier(path, path.parent / "config.json")
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path}: model not found (expected a run directory, a .keras file or saved_models/NAME[/VERSION])")
-    if (path / "best.keras").is_file():
-        return _keras_classifier(path / "best.keras", path / "config.json")
-    return _saved_model_classifier(path)
+    model_file = classifier_model_file(path)
+    return _keras_classifier(model_file) if model_file is not None else _saved_model_classifier(pathlib.Path(path))

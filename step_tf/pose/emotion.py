@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from step_tf.data.bvh import DEFAULT_STRIDE, window_starts
-from step_tf.data.gaits import FRAME_RATE, NUM_FRAMES
+from step_tf.data.gaits import FRAME_RATE, NUM_FRAMES, window_key
 from step_tf.data.preprocess import fit_frames
 from step_tf.pose.classifier import Classifier
 from step_tf.pose.gait import MAX_GAP_SECONDS, MIN_SEGMENT_SECONDS, PoseSequence, Segment, Window, segments, windows
@@ -110,7 +110,7 @@ class Extraction:
     def gait_key(self, window: Window, stem: str | None = None) -> str:
         """``STEM_SEGMENT_START`` (start in 30 fps frames of its segment), the key of a window saved as a gait."""
         start = round((window.start_time - self.segments[window.segment].start_time) * FRAME_RATE)
-        return f"{stem or self.path.stem}_{window.segment}_{start:05d}"
+        return window_key(f"{stem or self.path.stem}_{window.segment}", start)
 
     def walking_windows(self, track_ids) -> list[int]:
         """Indices of the walking windows of the tracks ``track_ids``."""

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from step_tf.data.bvh import LABEL_ALIASES
-from step_tf.data.egait import write_egait
+from step_tf.data.egait import labels_path_for, write_egait
 from step_tf.data.gaits import EMOTIONS, NUM_FRAMES, GaitSet
 from step_tf.files import atomic_output
 from step_tf.graph import get_layout
@@ -34,12 +34,6 @@ from step_tf.pose.tracking import PoseTracker
 from step_tf.pose.walking import WALKING
 
 NUM_JOINTS = get_layout("step16").num_joints
-
-
-def labels_path_for(features_path: str | os.PathLike) -> pathlib.Path:
-    """The labels file written beside ``gaits.h5``: ``gaits_labels.h5``."""
-    features_path = pathlib.Path(features_path)
-    return features_path.with_name(f"{features_path.stem}_labels{features_path.suffix or '.h5'}")
 
 
 def read_labels(path: str | os.PathLike, directory: str | os.PathLike, label_names: tuple[str, ...] = EMOTIONS) -> dict[str, int]:

@@ -33,14 +33,14 @@ import math
 
 import numpy as np
 
-from step_tf.graph import get_layout
+from step_tf.graph import ROOT_JOINT, get_layout
 
 MIN_TRAVEL_PER_SECOND = 0.2
 MIN_ALTERNATIONS_PER_SECOND = 0.8
 FOOT_HYSTERESIS = 0.05  # metres
 
 _STEP = get_layout("step16")
-ROOT, NECK = _STEP.joint_index("root"), _STEP.joint_index("neck")
+ROOT, NECK = ROOT_JOINT, _STEP.joint_index("neck")
 FOOT_LEFT, FOOT_RIGHT = _STEP.joint_index("foot_left"), _STEP.joint_index("foot_right")
 
 WALKING, NOT_WALKING, NO_PERSON = "walking", "not walking", "no person"

@@ -13,6 +13,8 @@ import hashlib
 import os
 import pathlib
 
+from step_tf.runs import best_model_path
+
 DEFAULT_RUN = pathlib.Path(__file__).resolve().parent / "step_embedded"
 DEFAULT_MODEL_NAME = "step_embedded"
 MODEL_CARD = pathlib.Path(__file__).resolve().parent / "MODEL_CARD.md"
@@ -20,8 +22,8 @@ MODEL_CARD = pathlib.Path(__file__).resolve().parent / "MODEL_CARD.md"
 
 def default_run() -> pathlib.Path:
     """The shipped run directory; ``FileNotFoundError`` if the package was installed without it."""
-    if not (DEFAULT_RUN / "best.keras").is_file():
-        raise FileNotFoundError(f"{DEFAULT_RUN / 'best.keras'}: the shipped model is missing from this installation; "
+    if not best_model_path(DEFAULT_RUN).is_file():
+        raise FileNotFoundError(f"{best_model_path(DEFAULT_RUN)}: the shipped model is missing from this installation; "
                                 "name a model with --model")
     return DEFAULT_RUN
 
@@ -40,7 +42,7 @@ def default_model_base() -> pathlib.Path:
     from step_tf.serving.versions import list_versions
 
     run = default_run()
-    digest = hashlib.sha256((run / "best.keras").read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(best_model_path(run).read_bytes()).hexdigest()[:12]
     base = cache_dir() / f"{DEFAULT_MODEL_NAME}-{digest}" / DEFAULT_MODEL_NAME
     if base.is_dir() and list_versions(base):
         return base

@@ -28,10 +28,11 @@ import shutil
 import keras
 import numpy as np
 
+from step_tf import runs
 from step_tf.config import TrainConfig
 from step_tf.data.gaits import EMOTIONS, NUM_FRAMES
 from step_tf.features import MIN_FRAMES
-from step_tf.models.loading import load_keras_model
+from step_tf.runs import load_keras_model
 from step_tf.serving import tflite
 from step_tf.serving.signatures import ANY_FRAMES_SIGNATURE, DEFAULT_SIGNATURE, INPUT_NAME, OUTPUT_NAMES, export_saved_model
 from step_tf.serving.versions import publish
@@ -86,14 +87,14 @@ def export_run(run_dir: str | os.PathLike, model_base_path: str | os.PathLike, t
     run_dir = pathlib.Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{run_dir}: run directory not found")
-    config_path = run_dir / "config.json"
+    config_path = runs.config_path(run_dir)
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path}: run configuration not found (is this a run directory?)")
     config = TrainConfig.load(config_path)
-    metrics_path = run_dir / "metrics.json"
+    metrics_path = runs.metrics_path(run_dir)
     metrics = _read_json(metrics_path, "run metrics")
     label_names = _label_names(config, metrics, metrics_path)
-    best_path = run_dir / "best.keras"
+    best_path = runs.best_model_path(run_dir)
     if not best_path.is_file():
         raise FileNotFoundError(f"{best_path}: the run's best model not found")
     model = load_keras_model(best_path)

@@ -8,9 +8,9 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from step_tf.evaluation.animation import gait_strip_png
 from step_tf.evaluation.metrics import confusion_matrix
 from step_tf.evaluation.plots import confusion_matrix_png
-from step_tf.evaluation.render import gait_strip_png
 from step_tf.files import atomic_output
 
 
@@ -143,3 +143,58 @@ class GeneratedGaitImages(_PeriodicImage):
     def draw(self, epoch):
         gaits = self.model.generate(np.arange(len(self.label_names), dtype=np.int32), seed=self.seed)
         return gait_strip_png(list(gaits), titles=[f"{name}, epoch {epoch + 1}" for name in self.label_names])
+
+
+def hparam_values(values: dict) -> dict:
+    """A configuration as TensorBoard hparams: booleans, numbers and strings as they are, anything else as text."""
+    return {key: value if isinstance(value, (bool, int, float, str)) else str(value) for key, value in values.items()}
+
+
+class HParamsSummary(keras.callbacks.Callback):
+    """The run's resolved configuration as TensorBoard hparams (the HParams dashboard), written as training begins.
+
+    It goes to ``log_dir`` (a run's ``logs/``), above the ``train`` and ``validation`` scalars the
+    dashboard shows beside it; ``trial_id`` names the run there.
+    """
+
+    def __init__(self, log_dir: str, values: dict, trial_id: str | None = None):
+        super().__init__()
+        self.log_dir = log_dir
+        self.values = hparam_values(values)
+        self.trial_id = trial_id
+
+    def on_train_begin(self, logs=None):
+        from tensorboard.plugins.hparams import api as hp
+
+        writer = tf.summary.create_file_writer(self.log_dir)
+        with writer.as_default():
+            hp.hparams(self.values, trial_id=self.trial_id)
+        writer.close()
+
+
+class ModelGraphSummary(keras.callbacks.Callback):
+    """The model's inference graph in TensorBoard's Graphs dashboard, written as training begins.
+
+    Keras 3's ``TensorBoard(write_graph=True)`` draws only plain ``Functional`` and ``Sequential``
+    models and ``tf.function`` train steps; this traces ``model(inputs, training=False)`` on the
+    model's symbolic inputs instead and writes that graph to ``log_dir`` (a run's ``logs/train``).
+    A model without symbolic inputs, or one that cannot be traced so, is left out.
+    """
+
+    def __init__(self, log_dir: str):
+        super().__init__()
+        self.log_dir = log_dir
+
+    def on_train_begin(self, logs=None):
+        try:
+            inputs = self.model.inputs
+            specs = [tf.TensorSpec(tensor.shape, tensor.dtype, name=getattr(tensor, "name", None)) for tensor in inputs]
+            model = self.model
+            traced = tf.function(lambda *arguments: model(arguments[0] if len(arguments) == 1 else list(arguments), training=False))
+            graph = traced.get_concrete_function(*specs).graph
+        except (AttributeError, TypeError, ValueError, NotImplementedError):
+            return
+        writer = tf.summary.create_file_writer(self.log_dir)
+        with writer.as_default():
+            tf.summary.graph(graph)
+        writer.close()

@@ -1,6 +1,6 @@
 """One training run of a gait classifier, from a configuration to a run directory.
 
-A run directory holds fixed file names, so tools can find them:
+A run directory holds fixed file names (``step_tf.runs`` names them), so tools can find them:
 
 * ``config.json`` -- the resolved ``TrainConfig``;
 * ``split.json`` -- the gait keys of the train, validation and test splits;
@@ -11,7 +11,8 @@ A run directory holds fixed file names, so tools can find them:
 * ``model.keras`` -- the model after the last epoch;
 * ``history.csv`` -- per-epoch losses, accuracies and learning rate;
 * ``logs/`` -- TensorBoard: ``train`` and ``validation`` scalars (loss,
-  accuracy, learning rate) and validation confusion-matrix images;
+  accuracy, learning rate), validation confusion-matrix images, the model's
+  graph, and the resolved configuration as hparams (the HParams dashboard);
 * ``metrics.json`` -- the best model's scores on the validation and test splits.
 
 ``TrainConfig.strategy`` trains on several GPUs or machines
@@ -22,6 +23,7 @@ the run directory.
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import sys
 import time
@@ -31,25 +33,35 @@ import numpy as np
 
 from step_tf.config import TrainConfig
 from step_tf.data.augment import augmented_copies, default_augmentation
+from step_tf.data.datasets import Split, augmented_training_dataset, gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.gaits import GaitSet
-from step_tf.data.pipeline import Split, gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output
 from step_tf.models.baselines import CLASSIFIERS
-from step_tf.models.loading import load_keras_model
+from step_tf.models.optimizers import AdamL2
+from step_tf.runs import BACKUP_FOLDER, HISTORY_FILE, LAST_MODEL_FILE, LOGS_FOLDER, best_model_path, load_keras_model
 from step_tf.training.backup import KillSafeBackup
-from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage, StopOnNonFiniteLoss
+from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage, HParamsSummary, ModelGraphSummary, StopOnNonFiniteLoss
 from step_tf.training.distribution import prepare_keras_fit, make_strategy, shard_by_element, worker_run_directory
-from step_tf.training.optimizers import AdamL2
-from step_tf.training.run_directory import BACKUP_FOLDER, HISTORY_FILE, check_run_directory, finish_run, run_directory
+from step_tf.training.generated import generated_gaits
+from step_tf.training.run_directory import check_run_directory, finish_run, run_directory
 
 LEARNING_RATE_MILESTONES = (0.5, 0.75, 0.875)  # the paper's step decay, as fractions of the epochs
 
 
 def step_decay(base_rate: float, epochs: int):
-    """The paper's schedule: the rate divided by 10 at 50, 75 and 87.5 % of training."""
-    milestones = [int(round(fraction * epochs)) for fraction in LEARNING_RATE_MILESTONES]
+    """The paper's schedule: the rate divided by 10 at 50, 75 and 87.5 % of training.
+
+    ``schedule(epoch)`` takes Keras's 0-based epoch. Each boundary is the nearest epoch to its
+    fraction, but never epoch 0 (the first epoch always trains at the full rate) and each after
+    the one before, so that short runs divide by 10 at most once an epoch: 1 epoch trains at
+    the full rate, 2 epochs give rates r, r/10, 3 give r, r, r/10, 4 give r, r, r/10, r/100.
+    From 6 epochs on the boundaries are the rounded fractions (30 epochs: 15, 22, 26).
+    """
+    milestones = []
+    for fraction in LEARNING_RATE_MILESTONES:
+        milestones.append(max(int(round(fraction * epochs)), milestones[-1] + 1 if milestones else 1))
 
     def schedule(epoch, _current=None):
         return float(base_rate * 0.1 ** sum(epoch >= milestone for milestone in milestones))
@@ -133,7 +145,9 @@ def run_callbacks(config: TrainConfig, run_dir: pathlib.Path, best: keras.callba
         callbacks.append(keras.callbacks.LearningRateScheduler(step_decay(config.learning_rate, config.epochs)))
     callbacks += [
         keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
-        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        keras.callbacks.TensorBoard(str(run_dir / LOGS_FOLDER), write_graph=True),
+        HParamsSummary(str(run_dir / LOGS_FOLDER), dataclasses.asdict(config), trial_id=run_dir.name),
+        ModelGraphSummary(str(run_dir / LOGS_FOLDER / "train")),
         image,
         KillSafeBackup(run_dir / BACKUP_FOLDER),
     ]
@@ -151,7 +165,7 @@ def fit_and_save(model: keras.Model, config: TrainConfig, run_dir: pathlib.Path,
         verbose=(1 if sys.stdout.isatty() else 2) if verbose is None else verbose,
     )
     training_seconds = time.perf_counter() - started
-    with atomic_output(run_dir / "model.keras", suffix=".keras") as temporary:
+    with atomic_output(run_dir / LAST_MODEL_FILE, suffix=".keras") as temporary:
         keras.saving.save_model(model, temporary)
     return training_seconds
 
@@ -181,8 +195,6 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
     if config.generated is None:
         train_data = gait_dataset(parts["train"], config.batch_size, shuffle=True, augmentation=augmentation, seed=config.seed)
     else:  # STEP+Aug: generated gaits join the training split only
-        from step_tf.training.generator import augmented_training_dataset, generated_gaits
-
         train_data = augmented_training_dataset(
             parts["train"],
             generated_gaits(config, gaits.label_names, np.concatenate([parts["validation"].keys, parts["test"].keys])),
@@ -198,13 +210,13 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
     prepare_keras_fit(model, strategy, next(iter(validation_data)))
 
     with run_directory(config, run_dir, resume, split_keys(parts)):
-        best_path = run_dir / "best.keras"
+        best_path = best_model_path(run_dir)
         best_so_far = None
         if resume and best_path.exists():
             best_so_far = load_keras_model(best_path).evaluate(validation_data, verbose=0, return_dict=True)["accuracy"]
         callbacks = run_callbacks(
             config, run_dir, BestModelCheckpoint(best_path, monitor="val_accuracy", best=best_so_far),
-            ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / "logs" / "validation"), config.confusion_matrix_every),
+            ConfusionMatrixImage(validation_data, gaits.label_names, str(run_dir / LOGS_FOLDER / "validation"), config.confusion_matrix_every),
         )
         training_seconds = fit_and_save(
             model, config, run_dir, shard_by_element(train_data), shard_by_element(validation_data), callbacks, verbose

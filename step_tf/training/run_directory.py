@@ -13,19 +13,12 @@ is written.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import pathlib
 import shutil
 
 from step_tf.config import TrainConfig
-from step_tf.files import write_json
+from step_tf.runs import BACKUP_FOLDER, CONFIG_FILE, HISTORY_FILE, METRICS_FILE, write_config, write_metrics, write_split
 from step_tf.training.backup import finished_epochs, trim_history
-
-CONFIG_FILE = "config.json"
-SPLIT_FILE = "split.json"
-METRICS_FILE = "metrics.json"
-HISTORY_FILE = "history.csv"
-BACKUP_FOLDER = "backup"
 
 
 def check_run_directory(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool) -> pathlib.Path:
@@ -57,8 +50,8 @@ def run_directory(config: TrainConfig, run_dir: pathlib.Path, resume: bool, spli
     try:
         if resume:
             trim_history(run_dir / HISTORY_FILE, finished_epochs(run_dir / BACKUP_FOLDER))
-        write_json(run_dir / CONFIG_FILE, dataclasses.asdict(config))
-        write_json(run_dir / SPLIT_FILE, split)
+        write_config(run_dir, config)
+        write_split(run_dir, split)
         yield run_dir
     except BaseException:
         if not resume and finished_epochs(run_dir / BACKUP_FOLDER) == 0:
@@ -73,5 +66,5 @@ def run_directory(config: TrainConfig, run_dir: pathlib.Path, resume: bool, spli
 
 def finish_run(run_dir: pathlib.Path, metrics: dict) -> None:
     """Writes ``metrics.json``, which marks the run finished, then removes the backup it no longer needs."""
-    write_json(run_dir / METRICS_FILE, metrics)
+    write_metrics(run_dir, metrics)
     shutil.rmtree(run_dir / BACKUP_FOLDER, ignore_errors=True)

@@ -109,8 +109,23 @@ def test_evaluate_cli_refuses_what_it_cannot_score(recorded_run, tmp_path, capsy
     assert evaluate.main([str(tmp_path)]) == 2
     assert "config.json: not found" in capsys.readouterr().err
     # Another data set lacks the run's test keys.
-    assert evaluate.main([str(run_dir), "--data", "embedded:20"]) == 2
+    assert evaluate.main([str(run_dir), "--data", "embedded:20", "--split", "test"]) == 2
     assert "are not in the data" in capsys.readouterr().err
+
+
+def test_evaluate_scores_all_of_other_data_and_says_so(recorded_run, tmp_path, capsys):
+    run_dir, *_ = recorded_run
+    out_dir = tmp_path / "other"
+    assert evaluate.main([str(run_dir), "--data", "embedded:20:7", "--resamples", "99", "--out-dir", str(out_dir)]) == 0
+    captured = capsys.readouterr()
+    assert f"--data embedded:20:7 is not the run's own data ({DATA}): scoring all of its gaits" in captured.err
+    assert captured.out.startswith("all: accuracy") and "on 20 gaits" in captured.out
+    report = json.loads((out_dir / "evaluation-all.json").read_text())
+    assert (report["split"], report["num_gaits"], report["data"]) == ("all", 20, "embedded:20:7")
+    # The run's own data named again: its test split, as without --data.
+    assert evaluate.main([str(run_dir), "--data", DATA, "--resamples", "99", "--out-dir", str(out_dir)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("test: accuracy") and "note:" not in captured.err
 
 
 def test_saliency_cli_writes_a_map_and_a_real_image(recorded_run, capsys):

@@ -10,7 +10,8 @@ import pytest
 from pipelines import stages, step_aug
 from pipelines.example_gen import STATISTICS_FILE, shard_pattern
 from step_tf.data.sources import load_gaits
-from step_tf.evaluation.report import load_run, run_gaits
+from step_tf.evaluation.report import run_gaits
+from step_tf.runs import load_run
 from step_tf.serving.versions import list_versions
 
 TINY = ["--data", "embedded:64", "--shards", "2", "--epochs", "1", "--generator-epochs", "1", "--batch-size", "16",

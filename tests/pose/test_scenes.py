@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from step_tf.pose.emotion import EmotionStream, analyse_video, classify_extraction, select_tracks
-from step_tf.pose.render import GREY_PANEL, PANEL, render_video
+from step_tf.pose.overlay import GREY_PANEL, PANEL, render_video
 from step_tf.pose.video_io import VideoReader
 from step_tf.video import main
 

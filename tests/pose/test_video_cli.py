@@ -11,7 +11,7 @@ from PIL import Image
 from step_tf.data.egait import read_egait
 from step_tf.pose.emotion import classify_extraction, extract_gaits
 from step_tf.pose.extract import extract_folder, read_labels
-from step_tf.pose.render import PANEL_HEIGHT, render_video
+from step_tf.pose.overlay import PANEL_HEIGHT, render_video
 from step_tf.video import main
 
 

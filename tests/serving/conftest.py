@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from step_tf.config import TrainConfig, resolve
-from step_tf.data.pipeline import grouped_stratified_split
+from step_tf.data.datasets import grouped_stratified_split
 from step_tf.data.sources import load_gaits
 
 MODEL_NAME = "gaits"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from step_tf.serving.load import run_load, server_process
+from bench.load_client import run_load, server_process
 from step_tf.serving.signatures import export_saved_model
 from step_tf.serving.versions import publish
 

@@ -13,7 +13,7 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from step_tf.serving.load import server_process
+from bench.load_client import server_process
 from step_tf.serving.server import VersionTable
 
 from .conftest import MODEL_NAME

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from step_tf.data import augment
+from step_tf.data.datasets import gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.gaits import GaitSet
-from step_tf.data.pipeline import gait_dataset, grouped_stratified_folds, grouped_stratified_split
 from step_tf.data.preprocess import rotate_about_vertical
 from step_tf.data.synthetic import generate_gaits
 

@@ -4,7 +4,7 @@ One score on one split says little on a few hundred gaits, so a configuration
 is trained several times (``protocol_runs``):
 
 * ``seeds`` -- once per seed: each seed draws its own grouped, stratified
-  train/validation/test split (``step_tf.data.pipeline``) and its own
+  train/validation/test split (``step_tf.data.datasets``) and its own
   initialisation;
 * ``kfold`` -- grouped, stratified k-fold per seed: the groups (subjects or
   recordings) are dealt into k folds of similar class balance, each fold is the
@@ -41,6 +41,7 @@ import numpy as np
 from step_tf.config import RECIPES, TrainConfig
 from step_tf.evaluation.metrics import summarize
 from step_tf.files import atomic_output, write_json
+from step_tf.runs import BACKUP_FOLDER, best_model_path, is_finished, read_config, read_metrics
 
 
 PROTOCOLS = ("seeds", "kfold")
@@ -50,7 +51,7 @@ def protocol_runs(config: TrainConfig, seeds, protocol: str = "seeds", folds: in
     """The runs of a protocol, by run-directory name: ``seed-<s>``, or ``seed-<s>-fold-<i>`` for k-fold.
 
     ``seeds``: one split each; ``kfold``: ``folds`` grouped, stratified folds
-    per seed, each fold the test split once (``step_tf.data.pipeline.grouped_stratified_folds``).
+    per seed, each fold the test split once (``step_tf.data.datasets.grouped_stratified_folds``).
     """
     seeds = [int(seed) for seed in seeds]
     if not seeds or len(set(seeds)) != len(seeds):
@@ -78,13 +79,12 @@ def repeated_runs(runs: dict[str, TrainConfig], out_dir: str | pathlib.Path, ver
     results = []
     for name, config in runs.items():
         run_dir = out_dir / name
-        metrics_path = run_dir / "metrics.json"
-        if metrics_path.exists():
-            if TrainConfig.load(run_dir / "config.json") != config:
+        if is_finished(run_dir):
+            if read_config(run_dir) != config:
                 raise ValueError(f"{run_dir}: a finished run of another configuration is in the way; use a new output folder")
-            metrics = json.loads(metrics_path.read_text())
+            metrics = read_metrics(run_dir)
         else:
-            metrics = train(config, run_dir, resume=(run_dir / "backup").exists(), verbose=verbose)
+            metrics = train(config, run_dir, resume=(run_dir / BACKUP_FOLDER).exists(), verbose=verbose)
         results.append(
             {
                 "seed": config.seed,
@@ -102,7 +102,7 @@ def repeated_runs(runs: dict[str, TrainConfig], out_dir: str | pathlib.Path, ver
         "model": first.model,
         "config": {key: value for key, value in dataclasses.asdict(first).items() if key not in ("seed", "fold")},
         "seeds": sorted({config.seed for config in runs.values()}),
-        "parameters": trainable_parameters(out_dir / next(iter(runs)) / "best.keras"),
+        "parameters": trainable_parameters(best_model_path(out_dir / next(iter(runs)))),
         **{name: summarize([run[name] for run in results]) for name in ("accuracy", "balanced_accuracy", "training_seconds")},
         "runs": results,
     }
@@ -111,7 +111,7 @@ def repeated_runs(runs: dict[str, TrainConfig], out_dir: str | pathlib.Path, ver
 
 
 def trainable_parameters(model_path: pathlib.Path) -> int:
-    from step_tf.models.loading import load_keras_model
+    from step_tf.runs import load_keras_model
 
     model = load_keras_model(model_path)
     return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))

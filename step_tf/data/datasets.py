@@ -1,4 +1,4 @@
-"""Train/validation/test splits and the ``tf.data`` input pipeline.
+"""Train/validation/test splits and the ``tf.data`` input pipeline, real gaits mixed with generated ones included.
 
 Splits are *grouped* (every gait of one recording -- clip or subject -- lands in
 one split, so windows of one walk never sit in both training and test data),
@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from step_tf.data.gaits import GaitSet
+from step_tf.data.gaits import GaitSet, concatenate
 
 SPLIT_NAMES = ("train", "validation", "test")
 PAPER_FRACTIONS = (0.7, 0.2, 0.1)
@@ -170,3 +170,26 @@ def gait_dataset(
             deterministic=True,
         )
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def augmented_training_dataset(real: GaitSet, generated: GaitSet, batch_size: int, ratio: float | None = None,
+                               augmentation=None, seed: int = 0) -> tf.data.Dataset:
+    """Training batches of real and generated gaits, ``(joints (B, T, V, 3), labels (B,))``.
+
+    ``ratio=None`` pools both sets and shuffles them together. Otherwise each
+    gait is drawn from the generated set with probability ``ratio`` (repeating
+    it as needed) until one pass over the real gaits is done, so an epoch holds
+    about ``len(real) / (1 - ratio)`` gaits.
+    """
+    if ratio is None:
+        return gait_dataset(concatenate([real, generated]), batch_size, shuffle=True, augmentation=augmentation, seed=seed)
+    if not 0 < ratio < 1:
+        raise ValueError(f"ratio must be in (0, 1), got {ratio}")
+    streams = [
+        gait_dataset(part, 1, shuffle=True, augmentation=augmentation, seed=seed + offset).unbatch()
+        for offset, part in enumerate((real, generated))
+    ]
+    mixed = tf.data.Dataset.sample_from_datasets(
+        [streams[0], streams[1].repeat()], weights=[1.0 - ratio, ratio], seed=seed, stop_on_empty_dataset=True
+    )
+    return mixed.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -17,7 +17,7 @@ TINY = ["--data", "embedded:80", "--epochs", "1", "--batch-size", "16"]
 @pytest.fixture
 def small_networks(monkeypatch):
     """Small ST-GCN layers for every model, and a 2-epoch SVM recipe, to keep the tests fast."""
-    from step_tf.evaluation import protocol
+    from step_tf.training import protocol
 
     original_compare = protocol.compare_models
     monkeypatch.setattr(

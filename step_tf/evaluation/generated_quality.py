@@ -1,7 +1,7 @@
 """Measurable quality of generated gaits (the paper judges it by eye), against real gaits.
 
 All gaits are ``(N, T, V, 3)`` in metres at ``FRAME_RATE``; compare sets in one view
-(``step_tf.training.generator.canonical_view``). ``quality_report`` gives:
+(``step_tf.data.preprocess.canonical_view``). ``quality_report`` gives:
 
 * ``speed_ratio[c]``: mean root-relative joint speed of generated gaits of class
   ``c`` over that of real ones (1 = as much limb motion; a collapsed, static gait
@@ -30,6 +30,7 @@ import numpy as np
 
 from step_tf.data.gaits import FRAME_RATE, GaitSet
 from step_tf.data.preprocess import root_centre
+from step_tf.data.walk_stats import segment_lengths
 from step_tf.graph import get_layout
 
 
@@ -37,13 +38,6 @@ def mean_joint_speed(joints: np.ndarray, frame_rate: float = FRAME_RATE) -> np.n
     """``(N,)``: mean over frames and joints of the root-relative joint speed, m/s."""
     relative = root_centre(np.asarray(joints, np.float64))
     return np.linalg.norm(np.diff(relative, axis=1), axis=-1).mean(axis=(1, 2)) * frame_rate
-
-
-def bone_lengths(joints: np.ndarray, layout: str = "step16") -> np.ndarray:
-    """``(N, T, B)``: the length of every bone of the layout in every frame."""
-    bones = np.asarray(get_layout(layout).edges)
-    joints = np.asarray(joints, np.float64)
-    return np.linalg.norm(joints[:, :, bones[:, 0]] - joints[:, :, bones[:, 1]], axis=-1)
 
 
 def rms_distances(a: np.ndarray, b: np.ndarray, chunk: int = 256) -> np.ndarray:
@@ -79,7 +73,8 @@ def quality_report(generated: GaitSet, train: GaitSet, held_out: GaitSet, classi
     relative_real, relative_generated = root_centre(real), root_centre(generated.joints)
     low, high = relative_real.min(axis=(0, 1)), relative_real.max(axis=(0, 1))
     inside = (relative_generated >= low) & (relative_generated <= high)
-    bones_generated, bones_real = bone_lengths(generated.joints), bone_lengths(real)
+    edges = get_layout("step16").edges
+    bones_generated, bones_real = segment_lengths(generated.joints, edges), segment_lengths(real, edges)
     real_bone_mean = bones_real.mean(axis=(0, 1))
 
     def variation(bones):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from step_tf.data.synthetic import generate_gaits
-from step_tf.evaluation.render import animate_gaits, gait_strip_png, side_view
+from step_tf.evaluation.animation import animate_gaits, gait_strip_png, side_view
 
 
 def test_side_view_looks_along_the_walking_direction():

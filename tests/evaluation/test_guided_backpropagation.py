@@ -7,8 +7,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from step_tf.evaluation.guided_backpropagation import guided_backpropagation
 from step_tf.evaluation.plots import SALIENCY_FIGURE_SIZE, saliency_png
-from step_tf.evaluation.saliency import guided_backpropagation
 from step_tf.graph import STEP16
 from step_tf.models.classifiers import BaselineSTEP
 

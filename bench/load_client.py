@@ -1,4 +1,4 @@
-"""A bounded load test of a predict endpoint: concurrent keep-alive clients, throughput and latency.
+"""A load-test client of a predict endpoint (bench, tests): concurrent keep-alive clients, throughput and latency.
 
 ``server_process`` runs ``python -m step_tf.serve`` as a real process on a free
 loopback port, for tests and ``bench/serving_load.py``.
