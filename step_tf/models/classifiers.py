@@ -44,6 +44,7 @@ from step_tf.data.synthetic import ANATOMICAL_SEGMENTS, REFERENCE_HEIGHT, SPINE_
 from step_tf.features import NUM_AFFECTIVE_FEATURES, SMOOTHING_WINDOW, AffectiveFeatures, smoothed_derivative
 from step_tf.graph import get_layout
 from step_tf.models.backbone import STGCNBackbone
+from step_tf.models.optimizers import make_optimizer
 
 
 @keras.saving.register_keras_serializable(package="step_tf")
@@ -275,13 +276,6 @@ class JointVelocity(keras.layers.Layer):
         return {**super().get_config(), "frame_rate": self.frame_rate}
 
 
-def _optimizer(config) -> keras.optimizers.Optimizer:
-    """The optimizer a ``TrainConfig`` asks for (``step_tf.training.loop.make_optimizer``)."""
-    from step_tf.training.loop import make_optimizer  # the loop imports the models: import it when used
-
-    return make_optimizer(config)
-
-
 class ArgumentsModel(keras.Model):
     """A functional model built in ``__init__`` whose config is its constructor arguments.
 
@@ -322,7 +316,7 @@ class ArgumentsModel(keras.Model):
     def from_train_config(cls, config, num_classes: int) -> "ArgumentsModel":
         """The model ``config`` describes, compiled with its optimizer: what the training loop trains."""
         model = cls(num_classes=num_classes, **cls.arguments_from_config(config))
-        model.compile(optimizer=_optimizer(config))
+        model.compile(optimizer=make_optimizer(config))
         return model
 
     @staticmethod
@@ -338,7 +332,7 @@ class ArgumentsModel(keras.Model):
         ``metrics``: ``SparseCategoricalAccuracy`` named ``accuracy``.
         """
         super().compile(
-            optimizer=_optimizer(resolve(self.RECIPE)) if optimizer is None else optimizer,
+            optimizer=make_optimizer(resolve(self.RECIPE)) if optimizer is None else optimizer,
             loss=self.training_loss() if loss is None else loss,
             loss_weights=loss_weights,
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")] if metrics is None else metrics,

@@ -143,7 +143,7 @@ def test_a_loaded_model_counts_as_adapted(tmp_path):
 def test_the_shipped_model_saves_every_argument_and_loads_as_it_was_built():
     """Saved files never reach the constructor defaults, so changing them leaves shipped models as they were."""
     from step_tf import pretrained
-    from step_tf.models.loading import load_keras_model
+    from step_tf.runs import load_keras_model
 
     run = pretrained.default_run()
     model = load_keras_model(run / "best.keras")
