@@ -25,6 +25,31 @@ GENERATOR_NAMES = ("stepgen", "cvae_baseline")
 # tf.distribute strategies of ``step_tf.training.distribution``: one device, several GPUs, several machines (TF_CONFIG).
 DISTRIBUTION_STRATEGIES = ("default", "mirrored", "multiworker")
 
+# The recommended architecture of STEP and Baseline-STEP, by their constructor arguments: the
+# constructors' defaults (step_tf.models.classifiers) and TrainConfig's model fields both read this
+# one table (kept here, beside MODEL_NAMES, so that the CLIs need no TensorFlow); recipes override it.
+# Kernel 9 is the ST-GCN paper's (the public STEP code's is 75, the "paper" recipe's).
+CLASSIFIER_DEFAULTS = dict(
+    channels=(32, 64, 64),
+    strides=(1, 2, 2),
+    temporal_kernel_size=9,
+    strategy="spatial",
+    dropout_rate=0.1,
+    # Each gait turned to face +z, and joint velocities beside the root-centred positions (the paper's
+    # network has neither); the canonical skeleton is off until measured.
+    heading_normalisation=True,
+    motion_input=True,
+    canonical_skeleton=False,
+)
+# The original ST-GCN (Yan et al. 2018), the paper's Table 1 baseline, 10 blocks: STGCN's constructor
+# defaults (step_tf.models.baselines) and the architecture of the "stgcn" recipe. Positions only.
+ORIGINAL_STGCN = dict(
+    channels=(64, 64, 64, 64, 128, 128, 128, 256, 256, 256),
+    strides=(1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
+    temporal_kernel_size=9,
+    dropout_rate=0.5,
+)
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -42,19 +67,19 @@ class TrainConfig:
     # the other folds' groups.
     folds: int = 0  # 0: one train/validation/test split by split_fractions
     fold: int = 0
-    # Architecture (paper 4.3; kernel 75 is the public code's, 9 the ST-GCN paper's).
-    channels: tuple[int, ...] = (32, 64, 64)
-    strides: tuple[int, ...] = (1, 2, 2)
-    temporal_kernel_size: int = 9
-    partition_strategy: str = "spatial"
-    dropout_rate: float = 0.1
+    # Architecture (paper 4.3): the classifiers' constructor defaults, CLASSIFIER_DEFAULTS.
+    channels: tuple[int, ...] = CLASSIFIER_DEFAULTS["channels"]
+    strides: tuple[int, ...] = CLASSIFIER_DEFAULTS["strides"]
+    temporal_kernel_size: int = CLASSIFIER_DEFAULTS["temporal_kernel_size"]
+    partition_strategy: str = CLASSIFIER_DEFAULTS["strategy"]
+    dropout_rate: float = CLASSIFIER_DEFAULTS["dropout_rate"]
     # Inputs of STEP and Baseline-STEP (step_tf.models.classifiers): each gait turned to face +z, and
     # joint velocities beside the root-centred positions. The paper's network has neither.
-    heading_normalisation: bool = True
-    motion_input: bool = True
+    heading_normalisation: bool = CLASSIFIER_DEFAULTS["heading_normalisation"]
+    motion_input: bool = CLASSIFIER_DEFAULTS["motion_input"]
     # Each gait moved onto one reference skeleton (bone directions kept, root speed in leg lengths) before
     # everything else, so that rigs and body sizes look alike (CanonicalSkeleton). Off until measured.
-    canonical_skeleton: bool = False
+    canonical_skeleton: bool = CLASSIFIER_DEFAULTS["canonical_skeleton"]
     # Optimisation.
     epochs: int = 30
     batch_size: int = 32
@@ -164,13 +189,7 @@ RECIPES = {
         augment=False,
     ),
     # The original ST-GCN (Yan et al. 2018), the paper's Table 1 baseline: 10 blocks.
-    "stgcn": dict(
-        model="stgcn",
-        channels=(64, 64, 64, 64, 128, 128, 128, 256, 256, 256),
-        strides=(1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
-        temporal_kernel_size=9,
-        dropout_rate=0.5,
-    ),
+    "stgcn": dict(model="stgcn", **ORIGINAL_STGCN),
     # The linear SVM (29 weights per class) converges in a few hundred large steps, which the deep
     # networks' 30 epochs at 2e-3 do not give it on a few hundred gaits. No augmentation: rotation
     # leaves the affective features unchanged and scaling only blurs the distances. The coupled

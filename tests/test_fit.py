@@ -49,6 +49,10 @@ def test_a_short_run_writes_every_artifact(tmp_path):
     assert config["epochs"] == 2 and config["channels"] == [8, 8]
 
 
+# About 45 s: a 6-epoch training process killed by a signal, then resumed. Fast cover of resuming after a kill:
+# tests/test_kill_resume.py (its default cases) and test_reliability's resume before the first backup.
+@pytest.mark.slow
+
 def test_resume_after_a_real_kill_reaches_the_same_epoch_count(tmp_path):
     run_dir = tmp_path / "run"
     epochs = 6

@@ -40,11 +40,13 @@ def _partials(run_dir) -> list[str]:
     return sorted(str(path.relative_to(run_dir)) for path in run_dir.rglob("*") if ".partial-" in path.name)
 
 
+# About 15-20 s each (a killed training process, then the resumed run). The default suite keeps a backup write
+# (finished epochs kept) and the first best model; the other two write points are opt-in (-m slow).
 @pytest.mark.parametrize("point, finished", [
     ("latest.weights.h5:2", 1),       # mid-write of epoch 2's backup weights: epoch 1 is kept
-    ("training_metadata.json:3", 2),  # mid-write of epoch 3's backup metadata: epochs 1 and 2 are kept
+    pytest.param("training_metadata.json:3", 2, marks=pytest.mark.slow),  # epoch 3's backup metadata: epochs 1, 2 kept
     ("best.keras:1", 0),              # mid-write of the first best model, in epoch 1: nothing finished yet
-    ("metrics.json:1", EPOCHS),       # mid-write of metrics.json, after the last epoch
+    pytest.param("metrics.json:1", EPOCHS, marks=pytest.mark.slow),  # mid-write of metrics.json, after the last epoch
 ])
 def test_a_run_killed_mid_write_resumes_and_keeps_every_finished_epoch(tmp_path, point, finished):
     run_dir = tmp_path / "run"

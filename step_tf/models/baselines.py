@@ -34,12 +34,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from step_tf.config import MODEL_NAMES, RECIPES
+from step_tf.config import MODEL_NAMES, ORIGINAL_STGCN
 from step_tf.features import AffectiveFeatures
 from step_tf.graph import get_layout
 from step_tf.models.classifiers import MODELS, STEP, ArgumentsModel, RootCentring, _GaitClassifier
-
-_ORIGINAL_STGCN = RECIPES["stgcn"]
 
 
 @keras.saving.register_keras_serializable(package="step_tf")
@@ -47,17 +45,20 @@ class STGCN(_GaitClassifier):
     """The original ST-GCN classifier. ``(N, T, V, 3) -> (N, num_classes)`` logits.
 
     The constructor defaults are the original architecture (positions only, no
-    view normalisation); other channels, strides or kernels give an ST-GCN of
+    view normalisation; ``step_tf.config.ORIGINAL_STGCN``, which the ``stgcn``
+    recipe trains); other channels, strides or kernels give an ST-GCN of
     another size with the same head.
     """
+
+    RECIPE = "stgcn"
 
     def __init__(
         self,
         num_classes=4,
-        channels=_ORIGINAL_STGCN["channels"],
-        strides=_ORIGINAL_STGCN["strides"],
-        temporal_kernel_size=_ORIGINAL_STGCN["temporal_kernel_size"],
-        dropout_rate=_ORIGINAL_STGCN["dropout_rate"],
+        channels=ORIGINAL_STGCN["channels"],
+        strides=ORIGINAL_STGCN["strides"],
+        temporal_kernel_size=ORIGINAL_STGCN["temporal_kernel_size"],
+        dropout_rate=ORIGINAL_STGCN["dropout_rate"],
         heading_normalisation=False,
         motion_input=False,
         **kwargs,
@@ -72,6 +73,14 @@ class STGCN(_GaitClassifier):
             motion_input=motion_input,
             **kwargs,
         )
+
+    @classmethod
+    def arguments_from_config(cls, config) -> dict:
+        """The ST-GCN options of ``config``; the original network sees positions only, whatever its input options."""
+        arguments = super().arguments_from_config(config)
+        for name in ("heading_normalisation", "motion_input", "canonical_skeleton"):
+            del arguments[name]
+        return arguments
 
     @staticmethod
     def _head(joints, pooled, num_classes, frame_rate):
@@ -154,9 +163,12 @@ class AffectiveSVM(ArgumentsModel):
         """A linear SVM has no architecture options."""
         return {}
 
+    # Its own optimisation (the "affective_svm" recipe: large coupled-L2 steps) and loss.
+    RECIPE = "affective_svm"
+
     @staticmethod
     def training_loss():
-        """The loss the training loop compiles this model with (instead of cross-entropy)."""
+        """The loss ``compile()`` uses by default (instead of cross-entropy)."""
         return sparse_multiclass_hinge
 
 

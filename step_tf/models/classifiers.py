@@ -25,7 +25,12 @@ takes joints and nothing else:
 
 Both are functional models built in ``__init__`` from their constructor
 arguments (KerasHub's habit), so ``get_config`` is the constructor's arguments
-(``ArgumentsModel``, shared with the baselines).
+(``ArgumentsModel``, shared with the baselines). The constructors' defaults are
+the recommended architecture (``step_tf.config.CLASSIFIER_DEFAULTS``, which
+``TrainConfig`` and so ``python -m step_tf.fit`` read too), ``compile()`` with no
+arguments gives the recommended optimizer, loss and metric, and
+``from_train_config`` is how the training loop builds any classifier: a notebook
+and the CLI take one path.
 """
 
 from __future__ import annotations
@@ -34,10 +39,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from step_tf.config import CLASSIFIER_DEFAULTS, resolve
 from step_tf.data.synthetic import ANATOMICAL_SEGMENTS, REFERENCE_HEIGHT, SPINE_FRACTION
 from step_tf.features import NUM_AFFECTIVE_FEATURES, SMOOTHING_WINDOW, AffectiveFeatures, smoothed_derivative
 from step_tf.graph import get_layout
 from step_tf.models.backbone import STGCNBackbone
+from step_tf.models.optimizers import make_optimizer
 
 
 @keras.saving.register_keras_serializable(package="step_tf")
@@ -274,7 +281,24 @@ class ArgumentsModel(keras.Model):
 
     Subclasses keep those arguments in ``self._arguments``; ``from_config``
     rebuilds the model from them (weights are restored separately by Keras).
+
+    The protocol every trainable classifier (``step_tf.models.baselines.CLASSIFIERS``)
+    follows, so that the training loop and a notebook take one path:
+
+    * ``arguments_from_config(config)``: the constructor arguments a
+      ``TrainConfig`` sets;
+    * ``from_train_config(config, num_classes)``: the model built from them and
+      compiled with the configuration's optimizer (what ``python -m step_tf.fit``
+      trains);
+    * ``compile()``: with no arguments, the optimizer of the class's recipe
+      (``RECIPE`` in ``step_tf.config.RECIPES``), ``training_loss()`` and
+      accuracy; explicit arguments override each;
+    * ``fit()``: refused while a model with affective features (a layer named
+      ``affective_scaling``) has not had ``adapt_feature_scaling`` called.
     """
+
+    # The recipe (step_tf.config.RECIPES) whose optimizer compile() gives by default.
+    RECIPE = "default"
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, **self._arguments}
@@ -283,6 +307,76 @@ class ArgumentsModel(keras.Model):
     def from_config(cls, config):
         return cls(**config)
 
+    @classmethod
+    def arguments_from_config(cls, config) -> dict:
+        """The constructor arguments that a ``TrainConfig`` sets (``num_classes`` aside)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_train_config(cls, config, num_classes: int) -> "ArgumentsModel":
+        """The model ``config`` describes, compiled with its optimizer: what the training loop trains."""
+        model = cls(num_classes=num_classes, **cls.arguments_from_config(config))
+        model.compile(optimizer=make_optimizer(config))
+        return model
+
+    @staticmethod
+    def training_loss():
+        """The loss ``compile()`` uses by default: cross-entropy on the logits."""
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def compile(self, optimizer=None, loss=None, loss_weights=None, metrics=None, **kwargs):
+        """``keras.Model.compile`` with the recommended defaults for what is not given.
+
+        ``optimizer``: the class recipe's (``step_tf.config.resolve(RECIPE)``; for
+        STEP, AdamW at 2e-3 with weight decay 1e-4); ``loss``: ``training_loss()``;
+        ``metrics``: ``SparseCategoricalAccuracy`` named ``accuracy``.
+        """
+        super().compile(
+            optimizer=make_optimizer(resolve(self.RECIPE)) if optimizer is None else optimizer,
+            loss=self.training_loss() if loss is None else loss,
+            loss_weights=loss_weights,
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")] if metrics is None else metrics,
+            **kwargs,
+        )
+
+    def compile_from_config(self, config):
+        # Keras skips compiling a loaded model whose class overrides compile(); a saved compile config is explicit,
+        # so it is applied as it was saved (keras.Model.compile, without the defaults above), as before the override.
+        config = keras.saving.deserialize_keras_object(config)
+        keras.Model.compile(self, **config)
+        if hasattr(self, "optimizer") and self.built:
+            self.optimizer.build(self.trainable_variables)  # its variables, so that saved optimizer state loads
+
+    def set_weights(self, weights):
+        super().set_weights(weights)
+        # A Normalization computes with copies of its mean and variance made when adapted or loaded (finalize_state);
+        # without this, weights set here would leave the affective features scaled by the old (say, initial) statistics.
+        for layer in self.layers:
+            if isinstance(layer, keras.layers.Normalization):
+                layer.finalize_state()
+
+    @property
+    def feature_scaling_adapted(self) -> bool:
+        """False while the ``affective_scaling`` layer (if any) still scales by its initial mean 0 and variance 1.
+
+        ``adapt_feature_scaling`` sets them; a model loaded from a ``.keras`` file
+        (or given trained weights by ``set_weights``) has them.
+        """
+        if not any(layer.name == "affective_scaling" for layer in self.layers):
+            return True
+        scaling = self.get_layer("affective_scaling")  # the statistics its call uses
+        mean, variance = ops.convert_to_numpy(scaling.mean), ops.convert_to_numpy(scaling.variance)
+        return not (np.all(mean == 0.0) and np.all(variance == 1.0))
+
+    def fit(self, *args, **kwargs):
+        if not self.feature_scaling_adapted:
+            raise ValueError(
+                f"{type(self).__name__}'s affective-feature scaling (layer 'affective_scaling') was never adapted, so "
+                "its 29 affective features would train unscaled: call model.adapt_feature_scaling(training_joints) "
+                "with the training gaits (N, T, V, 3) before fit()"
+            )
+        return super().fit(*args, **kwargs)
+
 
 class _GaitClassifier(ArgumentsModel):
     """Shared constructor arguments and backbone wiring of the STEP classifiers."""
@@ -290,18 +384,18 @@ class _GaitClassifier(ArgumentsModel):
     def __init__(
         self,
         num_classes=4,
-        channels=(32, 64, 64),
-        strides=(1, 2, 1),
-        temporal_kernel_size=75,
+        channels=CLASSIFIER_DEFAULTS["channels"],
+        strides=CLASSIFIER_DEFAULTS["strides"],
+        temporal_kernel_size=CLASSIFIER_DEFAULTS["temporal_kernel_size"],
         layout="step16",
-        strategy="spatial",
+        strategy=CLASSIFIER_DEFAULTS["strategy"],
         max_hop=1,
         edge_importance=True,
-        dropout_rate=0.0,
+        dropout_rate=CLASSIFIER_DEFAULTS["dropout_rate"],
         frame_rate=30.0,
-        heading_normalisation=True,
-        motion_input=True,
-        canonical_skeleton=False,
+        heading_normalisation=CLASSIFIER_DEFAULTS["heading_normalisation"],
+        motion_input=CLASSIFIER_DEFAULTS["motion_input"],
+        canonical_skeleton=CLASSIFIER_DEFAULTS["canonical_skeleton"],
         **kwargs,
     ):
         backbone_arguments = dict(
@@ -338,7 +432,21 @@ class _GaitClassifier(ArgumentsModel):
     @classmethod
     def from_config(cls, config):
         # Runs saved before view normalisation, velocities and the canonical skeleton existed were trained without them.
+        # Every other argument has been saved explicitly since the first release, so the defaults never reach a file.
         return cls(**{"heading_normalisation": False, "motion_input": False, "canonical_skeleton": False, **config})
+
+    @classmethod
+    def arguments_from_config(cls, config) -> dict:
+        return dict(
+            channels=config.channels,
+            strides=config.strides,
+            temporal_kernel_size=config.temporal_kernel_size,
+            strategy=config.partition_strategy,
+            dropout_rate=config.dropout_rate,
+            heading_normalisation=config.heading_normalisation,
+            motion_input=config.motion_input,
+            canonical_skeleton=config.canonical_skeleton,
+        )
 
     @staticmethod
     def _head(joints, pooled, num_classes, frame_rate):
@@ -358,7 +466,18 @@ class BaselineSTEP(_GaitClassifier):
 
 @keras.saving.register_keras_serializable(package="step_tf")
 class STEP(_GaitClassifier):
-    """STEP: pooled ST-GCN features joined with the 29 affective features. ``(N, T, V, 3) -> (N, num_classes)``."""
+    """STEP: pooled ST-GCN features joined with the 29 affective features. ``(N, T, V, 3) -> (N, num_classes)``.
+
+    The affective features are standardised inside the graph with statistics of
+    the training gaits, which ``adapt_feature_scaling(training_joints)`` must set
+    before training: ``fit`` refuses a model whose scaling was never adapted
+    (a model loaded from a ``.keras`` file carries its statistics)::
+
+        model = STEP()                               # the recommended architecture
+        model.adapt_feature_scaling(train_joints)    # (N, T, 16, 3), training split only
+        model.compile()                              # AdamW 2e-3, cross-entropy, accuracy
+        model.fit(train_joints, train_labels, epochs=30, batch_size=32)
+    """
 
     @staticmethod
     def _head(joints, pooled, num_classes, frame_rate):

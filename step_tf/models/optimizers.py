@@ -6,6 +6,9 @@ The STEP paper and code train with Adam and weight decay ``lambda``. PyTorch add
 decoupled decay of AdamW (Loshchilov and Hutter, 2019) that
 ``keras.optimizers.AdamW`` implements. ``AdamL2`` reproduces the published
 behaviour; AdamW is the decoupled alternative.
+
+``make_optimizer`` turns a ``TrainConfig`` into one of the two: the training
+loop's optimizer and the classifiers' ``compile()`` default.
 """
 
 import keras
@@ -32,3 +35,10 @@ class AdamL2(keras.optimizers.Adam):
 
     def get_config(self):
         return {**super().get_config(), "l2": self.l2}
+
+
+def make_optimizer(config) -> keras.optimizers.Optimizer:
+    """Adam with ``config``'s (a ``TrainConfig``) weight decay: coupled (L2 in the gradient, as published) or decoupled (AdamW)."""
+    if config.weight_decay_mode == "coupled":
+        return AdamL2(learning_rate=config.learning_rate, l2=config.weight_decay)
+    return keras.optimizers.AdamW(learning_rate=config.learning_rate, weight_decay=config.weight_decay)

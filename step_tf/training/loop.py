@@ -39,7 +39,7 @@ from step_tf.data.sources import load_gaits
 from step_tf.evaluation.metrics import classification_report
 from step_tf.files import atomic_output
 from step_tf.models.baselines import CLASSIFIERS
-from step_tf.models.optimizers import AdamL2
+from step_tf.models.optimizers import make_optimizer  # noqa: F401  (the loop's optimizer; generator and bench import it here)
 from step_tf.runs import BACKUP_FOLDER, HISTORY_FILE, LAST_MODEL_FILE, LOGS_FOLDER, best_model_path, load_keras_model
 from step_tf.training.backup import KillSafeBackup
 from step_tf.training.callbacks import BestModelCheckpoint, ConfusionMatrixImage, HParamsSummary, ModelGraphSummary, StopOnNonFiniteLoss
@@ -69,35 +69,12 @@ def step_decay(base_rate: float, epochs: int):
     return schedule
 
 
-def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    """Adam with the configured weight decay: coupled (L2 in the gradient, as published) or decoupled (AdamW)."""
-    if config.weight_decay_mode == "coupled":
-        return AdamL2(learning_rate=config.learning_rate, l2=config.weight_decay)
-    return keras.optimizers.AdamW(learning_rate=config.learning_rate, weight_decay=config.weight_decay)
-
-
 def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
-    model_class = CLASSIFIERS[config.model]
-    if hasattr(model_class, "arguments_from_config"):  # a baseline without ST-GCN options
-        arguments = model_class.arguments_from_config(config)
-    else:
-        arguments = dict(
-            channels=config.channels,
-            strides=config.strides,
-            temporal_kernel_size=config.temporal_kernel_size,
-            strategy=config.partition_strategy,
-            dropout_rate=config.dropout_rate,
-        )
-        if config.model in ("step", "baseline_step"):
-            arguments.update(heading_normalisation=config.heading_normalisation, motion_input=config.motion_input,
-                             canonical_skeleton=config.canonical_skeleton)
-    model = model_class(num_classes=num_classes, **arguments)
-    model.compile(
-        optimizer=make_optimizer(config),
-        loss=model.training_loss() if hasattr(model, "training_loss") else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
-    return model
+    """The classifier ``config`` describes, compiled: ``from_train_config`` of its class (a notebook's path too).
+
+    Models with affective features still need ``adapt_feature_scaling`` on the training gaits before ``fit``.
+    """
+    return CLASSIFIERS[config.model].from_train_config(config, num_classes)
 
 
 def _predict(model: keras.Model, dataset) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,10 @@ TINY = ["--data", "embedded:64", "--shards", "2", "--epochs", "1", "--generator-
         "--latent-dim", "4", "--temporal-kernel-size", "3", "--no-augment", "--per-class", "4", "--no-tflite", "--verbose", "0"]
 
 
+# The end-to-end run takes about 40 s (a STEP-Gen, two classifiers, evaluation, a push) and a rerun 20 s more:
+# its tests are opt-in (-m slow). The default suite keeps the Beam example generation
+# (tests/pipelines/test_example_gen.py), the stages' skipping and failure rules (test_artifacts.py) and the
+# option checks below.
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
@@ -26,6 +30,8 @@ def pipeline_run(tmp_path_factory):
     assert step_aug.main(arguments) == 0
     return root, arguments
 
+
+@pytest.mark.slow
 
 def test_the_pipeline_writes_every_artifact_and_pushes_the_first_model(pipeline_run):
     root, _ = pipeline_run
@@ -58,6 +64,8 @@ def test_the_pipeline_writes_every_artifact_and_pushes_the_first_model(pipeline_
     assert json.loads((out / "pusher" / stages.PUSHED_FILE).read_text()) == {"pushed": True, "version": 1, "path": str(root / "serving" / "gaits" / "1")}
 
 
+@pytest.mark.slow
+
 def test_a_second_run_skips_every_stage(pipeline_run, capsys):
     root, arguments = pipeline_run
     before = {path: path.stat().st_mtime_ns for path in (root / "out").rglob("*") if path.is_file() and path.name != "pipeline_run.json"}
@@ -83,6 +91,8 @@ def _always_wrong_model(gaits):
     return model
 
 
+@pytest.mark.slow
+
 def test_a_worse_candidate_is_not_blessed_or_pushed(pipeline_run, tmp_path):
     root, _ = pipeline_run
     out, serving = root / "out", root / "serving" / "gaits"
@@ -102,6 +112,8 @@ def test_a_worse_candidate_is_not_blessed_or_pushed(pipeline_run, tmp_path):
     assert pushed["pushed"] is False and "not blessed" in pushed["reason"]
     assert list_versions(serving) == versions
 
+
+@pytest.mark.slow
 
 def test_changing_the_classifier_epochs_reruns_only_the_stages_after_it(pipeline_run):
     root, arguments = pipeline_run

@@ -71,6 +71,8 @@ def _wait(processes, deadline):
 
 
 
+@pytest.mark.slow  # about 110 s: two worker processes and a single-process run (fast cover: the in-process test below)
+
 def test_two_workers_train_the_weights_of_one_process_with_the_same_global_batch(tmp_path):
     cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
     workers = [_start(tmp_path / f"worker{index}", "multiworker", {"cluster": cluster, "task": {"type": "worker", "index": index}})
@@ -146,6 +148,8 @@ loop.train(config, sys.argv[1], verbose=0, strategy=strategy)
 """
 
 
+@pytest.mark.slow  # about 40 s: two processes (fast cover: the in-process test below)
+
 def test_two_mirrored_replicas_train_what_one_device_trains(tmp_path):
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     environment.pop("TF_CONFIG", None)
@@ -166,3 +170,16 @@ def test_two_mirrored_replicas_train_what_one_device_trains(tmp_path):
     assert len(history[0]) == 2
     np.testing.assert_allclose(history[0]["loss"], history[1]["loss"], rtol=0, atol=LOSS_TOLERANCE)
     np.testing.assert_allclose(probabilities[0], probabilities[1], rtol=0, atol=PROBABILITY_TOLERANCE)
+
+
+def test_a_run_trains_inside_a_strategys_scope(tmp_path):
+    """The fast cover of the tests above: build, compile, feature scaling and fit in a one-replica MirroredStrategy."""
+    from step_tf.training import loop
+
+    config = resolve(data="embedded:48", epochs=1, batch_size=16, channels=(4,), strides=(1,), temporal_kernel_size=3,
+                     augment=False, strategy="mirrored")
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    metrics = loop.train(config, tmp_path / "run", verbose=0, strategy=strategy)
+    assert metrics["epochs"] == 1 and json.loads((tmp_path / "run" / "config.json").read_text())["strategy"] == "mirrored"
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.feature_scaling_adapted and model.compiled
