@@ -36,7 +36,7 @@ CLASSIFIER_DEFAULTS = dict(
     strategy="spatial",
     dropout_rate=0.1,
     # Each gait turned to face +z, and joint velocities beside the root-centred positions (the paper's
-    # network has neither); the canonical skeleton is off until measured.
+    # network has neither); the canonical skeleton is off: measured not to undo other rigs (bench/rig_transfer.py).
     heading_normalisation=True,
     motion_input=True,
     canonical_skeleton=False,
