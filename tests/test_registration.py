@@ -23,8 +23,10 @@ def test_import_step_tf_alone_loads_a_saved_step_model(tmp_path):
     from step_tf.models.optimizers import AdamL2
 
     model = STEP(num_classes=4, channels=(8, 8), strides=(1, 2))
+    gaits = np.random.default_rng(0).normal(0.0, 0.3, (2, 75, 16, 3)).astype(np.float32)
+    model.adapt_feature_scaling(gaits)
     model.compile(optimizer=AdamL2(learning_rate=1e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(np.zeros((2, 75, 16, 3), np.float32), np.zeros(2, np.int32), epochs=1, verbose=0)
+    model.fit(gaits, np.zeros(2, np.int32), epochs=1, verbose=0)
     path = tmp_path / "best.keras"
     model.save(path)
 
