@@ -1,6 +1,6 @@
 """The reliability catalogue outside serving and killed runs: no NaN model, no half-made run directory, no traceback.
 
-Each test is one reported case that must not come back (README, "Reliability").
+Each test is one reported case that must not come back (docs/reliability.md).
 """
 
 import json
