@@ -175,10 +175,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--table-only", action="store_true", help="only the realism table of the STYLES in the code")
     args = parser.parse_args(argv)
-    if not args.data.is_dir():
-        print(f"error: {args.data}: the Bandai-Namco walks are missing (expected ../shared/data/bandai-namco-ds1-walks "
-              "beside the repository)", file=sys.stderr)
-        return 1
+    from real_walks import bandai_walks_found
+
+    if not bandai_walks_found(args.data):
+        return 2
     walks = read_bandai_walks(args.data)
     if tuple(walks.label_names) != synthetic.EMOTIONS:
         print(f"error: {args.data}: classes {walks.label_names} differ from {synthetic.EMOTIONS}", file=sys.stderr)

@@ -47,6 +47,15 @@ DEFAULT_DATA = REPOSITORY.parent / "shared" / "data" / "bandai-namco-ds1-walks"
 sys.path.insert(0, str(REPOSITORY))
 
 
+def bandai_walks_found(directory: pathlib.Path) -> bool:
+    """Whether the Bandai-Namco walks are at ``directory``; if not, says so on standard error."""
+    if directory.is_dir():
+        return True
+    print(f"error: {directory}: the Bandai-Namco walks are missing (expected ../shared/data/bandai-namco-ds1-walks "
+          "beside the repository, or pass --data DIR)", file=sys.stderr)
+    return False
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="the Bandai-Namco dataset-1 BVH folder")
@@ -164,9 +173,7 @@ def main(argv=None) -> int:
     from step_tf.data.bandai import clip_folds, read_bandai_other_styles, read_bandai_walks
     from step_tf.training.generated import generate_gait_set
 
-    if not args.data.is_dir():
-        print(f"error: {args.data}: the Bandai-Namco walks are missing (expected ../shared/data/bandai-namco-ds1-walks "
-              "beside the repository, or pass --data DIR)", file=sys.stderr)
+    if not bandai_walks_found(args.data):
         return 2
     started = time.time()
     test_windows = read_bandai_walks(args.data)  # stride 15

@@ -105,14 +105,12 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from real_walks import clip_vote, network_probabilities, scores
+    from real_walks import bandai_walks_found, clip_vote, network_probabilities, scores
     from step_tf.config import resolve
     from step_tf.data.bandai import clip_folds, read_bandai_walks
     from step_tf.training.loop import make_optimizer
 
-    if not args.data.is_dir():
-        print(f"error: {args.data}: the Bandai-Namco walks are missing (expected ../shared/data/bandai-namco-ds1-walks "
-              "beside the repository, or pass --data DIR)", file=sys.stderr)
+    if not bandai_walks_found(args.data):
         return 2
     started = time.time()
     windows = read_bandai_walks(args.data)
