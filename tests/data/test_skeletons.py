@@ -393,10 +393,10 @@ def test_file_errors_name_the_file_and_key(tmp_path, walk):
         skeletons.load_keypoints(npy, "coco17")
 
 
-def test_readme_table_matches_the_mappings():
+def test_the_data_page_table_matches_the_mappings():
     import pathlib
 
-    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "data.md").read_text()
     for layout in ("coco17", "h36m17", "blazepose33", "body25", "kinect_v2"):
         recipes = skeletons.describe_mapping(layout)
         for step_joint in ("root", "spine", "neck", "head", "hand_left", "foot_left"):
