@@ -102,13 +102,12 @@ def network_probabilities(config, train, test_joints, other_joints, generated=No
     """
     import keras
 
-    from step_tf.data.augment import default_augmentation
     from step_tf.data.datasets import gait_dataset
     from step_tf.data.datasets import augmented_training_dataset
-    from step_tf.training.loop import build_model, scaling_gaits, step_decay
+    from step_tf.training.loop import build_model, scaling_gaits, step_decay, training_augmentation
 
     keras.utils.set_random_seed(config.seed)
-    augmentation = default_augmentation() if config.augment else None
+    augmentation = training_augmentation(config)
     if generated is None:
         data = gait_dataset(train, config.batch_size, shuffle=True, augmentation=augmentation, seed=config.seed)
     else:

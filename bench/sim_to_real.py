@@ -59,7 +59,10 @@ def parser() -> argparse.ArgumentParser:
                         help="fine-tuning learning rate as a fraction of the real recipe's")
     parser.add_argument("--readapt-scaling", action="store_true",
                         help="fine-tuning: refit the affective standardisation on the fold's real training windows")
-    parser.add_argument("--pretrain-epochs", type=int, help="override the default recipe's epochs for the per-fold pretraining")
+    parser.add_argument("--pretrain-recipe", default="default", choices=("default", "real"),
+                        help="the per-fold pretraining's recipe and so the fine-tuned network: the default model, or the "
+                             "real recipe's (the network STEP alone trains)")
+    parser.add_argument("--pretrain-epochs", type=int, help="override the pretraining recipe's epochs")
     parser.add_argument("--train-stride", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=pathlib.Path, default=REPOSITORY / "bench" / "results" / "sim_to_real.json")
@@ -76,22 +79,21 @@ def load_classifier(path: str | None):
     return load_keras_model(best_model_path(path) if path.is_dir() else path), path
 
 
-def pretrained_on_fold(train, seed: int, epochs: int | None):
+def pretrained_on_fold(train, seed: int, epochs: int | None, recipe: str = "default"):
     """STEP trained on an embedded set calibrated on ``train``'s class means only (see the module docstring)."""
     import keras
 
     from calibrate_embedded import calibrate, class_means, measures
     from step_tf.config import resolve
-    from step_tf.data.augment import default_augmentation
     from step_tf.data.datasets import gait_dataset
     from step_tf.data.synthetic import generate_gaits
-    from step_tf.training.loop import build_model, scaling_gaits, step_decay
+    from step_tf.training.loop import build_model, scaling_gaits, step_decay, training_augmentation
 
     styles = calibrate(class_means(measures(train.joints), train.labels), iterations=6, num_gaits=1000, seed=seed)
     embedded = generate_gaits(num_gaits=2000, seed=seed, styles=styles)
-    config = resolve("default", seed=seed, **({"epochs": epochs} if epochs else {}))
+    config = resolve(recipe, seed=seed, **({"epochs": epochs} if epochs else {}))
     keras.utils.set_random_seed(seed)
-    augmentation = default_augmentation() if config.augment else None
+    augmentation = training_augmentation(config)
     model = build_model(config, embedded.num_classes)
     model.adapt_feature_scaling(scaling_gaits(embedded.joints, augmentation, seed))
     data = gait_dataset(embedded, config.batch_size, shuffle=True, augmentation=augmentation, seed=seed)
@@ -117,7 +119,7 @@ def main(argv=None) -> int:
     names = windows.label_names
     model, model_path = load_classifier(args.model)
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(windows.joints, batch_size=256, verbose=0)))
-    results = {"command": " ".join(sys.argv), "learning_rate_factor": args.learning_rate_factor,
+    results = {"command": " ".join(sys.argv), "learning_rate_factor": args.learning_rate_factor, "pretrain_recipe": args.pretrain_recipe,
                "readapt_scaling": args.readapt_scaling, "model": str(model_path), "windows": len(windows), "zero_shot": {}}
     zero_shot = scores(windows.labels, probabilities, windows.groups, names)
     voted = scores(windows.labels, clip_vote(probabilities, windows.groups), windows.groups, names)
@@ -145,12 +147,11 @@ def main(argv=None) -> int:
             test_index = np.flatnonzero(test_fold == scored_fold[fold])
             tick = time.time()
             runs["step_alone"][test_index] = network_probabilities(config, train, windows.joints[test_index], windows.joints[:1])[0]
-            initial = pretrained_on_fold(train, args.seed, args.pretrain_epochs)
+            initial = pretrained_on_fold(train, args.seed, args.pretrain_epochs, args.pretrain_recipe)
             if args.readapt_scaling:
-                from step_tf.data.augment import default_augmentation
-                from step_tf.training.loop import scaling_gaits
+                from step_tf.training.loop import scaling_gaits, training_augmentation
 
-                initial.adapt_feature_scaling(scaling_gaits(train.joints, default_augmentation() if tuning.augment else None, args.seed))
+                initial.adapt_feature_scaling(scaling_gaits(train.joints, training_augmentation(tuning), args.seed))
             print(f"fold {fold}: STEP alone and pretraining {time.time() - tick:.0f} s", flush=True)
             initial.compile(optimizer=make_optimizer(tuning), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])

@@ -88,6 +88,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     weight_decay_mode: str = "decoupled"  # coupled: L2 added to the gradient (as published); decoupled: AdamW
     augment: bool = True
+    slowest_speed: float = 1.0  # augment: each training gait slowed by a factor in [slowest_speed, 1] (1: never)
     confusion_matrix_every: int = 5  # epochs between confusion-matrix images in TensorBoard
     strategy: str = "default"  # see DISTRIBUTION_STRATEGIES; batch_size is the global batch over all replicas
     # STEP-Gen (paper 4.2); "cvae_baseline" ignores lambda_c and lambda_d (always 0).
@@ -129,6 +130,7 @@ class TrainConfig:
             (min(self.channels + self.strides + self.generator_channels + self.generator_strides) >= 1,
              f"channels and strides must be at least 1, got channels {self.channels}, strides {self.strides}"),
             (self.temporal_kernel_size >= 1 and self.temporal_kernel_size % 2 == 1, f"temporal kernel size must be a positive odd number, got {self.temporal_kernel_size}"),
+            (0 < self.slowest_speed <= 1, f"slowest speed must be in (0, 1], got {self.slowest_speed}"),
             (0 <= self.dropout_rate < 1, f"dropout rate must be in [0, 1), got {self.dropout_rate}"),
             (len(self.split_fractions) == 3 and self.split_fractions[1] > 0,
              f"split fractions must be train,validation,test with a validation part (it picks the best epoch), got {self.split_fractions}"),

@@ -89,6 +89,11 @@ def _predict(model: keras.Model, dataset) -> tuple[np.ndarray, np.ndarray]:
 SCALING_COPIES = 2
 
 
+def training_augmentation(config: TrainConfig):
+    """The per-gait augmentation ``config`` trains with (``step_tf.data.augment``), or None."""
+    return default_augmentation(config.slowest_speed) if config.augment else None
+
+
 def scaling_gaits(training_joints: np.ndarray, augmentation, seed: int) -> np.ndarray:
     """The gaits to fit the affective-feature standardisation on: what the model is trained on.
 
@@ -184,7 +189,7 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
     run_dir = check_run_directory(config, run_dir, resume)
     gaits, parts = load_split(config)
 
-    augmentation = default_augmentation() if config.augment else None
+    augmentation = training_augmentation(config)
     if config.generated is None:
         train_data = gait_dataset(parts["train"], config.batch_size, shuffle=True, augmentation=augmentation, seed=config.seed)
     else:  # STEP+Aug: generated gaits join the training split only

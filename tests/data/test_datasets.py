@@ -105,7 +105,30 @@ def test_default_augmentation_makes_no_seams():
     assert np.all(step(augmented) <= 1.1 * np.tile(step(walks), 2) + 1e-5)
 
 
+def test_slow_down_scales_speed_and_stays_inside_the_window():
+    """A walker at constant velocity (and a sine sway) is resampled as the same motion at factor s."""
+    frames = 75
+    time = np.arange(frames, dtype=np.float32)
+    walk = np.zeros((frames, 16, 3), np.float32)
+    walk[..., 2] = 0.02 * time[:, None]  # 2 cm a frame forward
+    walk[..., 0] = np.sin(time / 7.0)[:, None]
+    for seed in range(8):
+        slowed = augment.RandomSlowDown(0.6)(tf.constant(walk), tf.constant([seed, 1], tf.int64)).numpy()
+        factor = np.diff(slowed[:, 0, 2]).mean() / 0.02
+        assert 0.6 - 1e-5 <= factor <= 1.0 + 1e-5
+        np.testing.assert_allclose(np.diff(slowed[:, 0, 2]), 0.02 * factor, atol=1e-5)  # constant speed, no seam
+        # Output time t0 + s t, recovered from the forward coordinate; the sway follows it.
+        source_time = slowed[:, 0, 2] / 0.02
+        assert source_time.min() >= -1e-4 and source_time.max() <= frames - 1 + 1e-4
+        # Linear interpolation between frames errs by at most h^2 / 8 max|f''| = 1 / (8 * 49) for sin(t / 7).
+        np.testing.assert_allclose(slowed[:, 0, 0], np.sin(source_time / 7.0), atol=1 / (8 * 7.0**2) + 1e-5)
+    unchanged = augment.RandomSlowDown(1.0)(tf.constant(walk), tf.constant([0, 0], tf.int64)).numpy()
+    np.testing.assert_allclose(unchanged, walk, atol=1e-6)
+
+
 def test_bad_augmentation_arguments():
+    with pytest.raises(ValueError, match="slowest speed factor"):
+        augment.RandomSlowDown(0.0)
     with pytest.raises(ValueError, match="scale range"):
         augment.RandomScale(1.2, 1.1)
     with pytest.raises(ValueError, match="mirror probability"):
