@@ -15,8 +15,9 @@ every 15 frames, 150 windows):
    STEP trained on those clips alone with the ``real`` recipe (as in ``bench/real_walks.py``),
    both scored on the fold's test clip of every class, pooled over folds. The embedded model
    of a fold is pretrained anew on an embedded set calibrated on that fold's training clips
-   only (``bench/calibrate_embedded.py``; 2,000 gaits, the default recipe, its last epoch), so
-   no statistic of a test clip reaches it.
+   only (``bench/calibrate_embedded.py``; 2,000 gaits, the default recipe or, with
+   ``--pretrain-recipe real``, STEP alone's network; its last epoch), so no statistic of a test
+   clip reaches it.
 
 The shipped embedded set's prototypes were calibrated on all these walks' class means
 (``bench/calibrate_embedded.py``), so the zero-shot figure measures transfer from a generator
