@@ -83,9 +83,10 @@ class RandomSlowDown:
 
     Frame ``t`` of the output is the input at time ``t0 + s t`` (linear interpolation between
     neighbouring frames), with ``t0`` uniform in ``[0, (T - 1)(1 - s)]``, so every output frame lies
-    inside the window and no pose is repeated or cut: the motion stays continuous. Real walkers of
-    one emotion walk at different speeds (the Bandai angry walks at 1.0 and 1.9 m/s); without it a
-    class is learned from its one recorded speed.
+    inside the window and no pose is repeated or cut: the motion stays continuous. Meant for data
+    whose walkers of one emotion walk at different speeds (the Bandai angry walks: 1.0 and 1.9 m/s).
+    Not on by default: on the Bandai validation clips it cost STEP more than it gained (the slowed
+    walks of other classes took sad's place; docs/benchmarks.md).
     """
 
     def __init__(self, slowest: float = 0.7):
