@@ -182,6 +182,9 @@ def test_step_aug_refuses_a_generator_trained_on_held_out_gaits(tmp_path):
     run = tmp_path / "generator"
     run.mkdir()
     (run / "split.json").write_text(json.dumps({"train": ["s1_a", "s1_b"], "validation": ["s2_a"], "test": ["s3_a"]}))
-    check_no_leak(run, ["s3_a", "s4_a"])  # its test gaits were never seen: fine
-    with pytest.raises(ValueError, match=r"trained on 2 gait\(s\) this run holds out .*s1_b, s2_a"):
-        check_no_leak(run, ["s2_a", "s1_b", "s9_z"])
+    # The same split for both (the documented workflow): a shared validation part, test gaits never seen.
+    check_no_leak(run, validation_keys=["s2_a"], test_keys=["s3_a", "s4_a"])
+    with pytest.raises(ValueError, match=r"has seen 1 gait\(s\) .*keys s1_b\)"):  # trained on the classifier's validation gaits
+        check_no_leak(run, validation_keys=["s1_b"], test_keys=["s3_a"])
+    with pytest.raises(ValueError, match=r"has seen 2 gait\(s\) .*keys s1_a, s2_a\)"):  # trained on / chose its epoch on its test gaits
+        check_no_leak(run, validation_keys=["s9_z"], test_keys=["s1_a", "s2_a"])

@@ -22,30 +22,34 @@ def generate_gait_set(generator, label_names, per_class: int, seed: int = 0, sam
                    groups=np.full(len(labels), "generated"), source=f"STEP-Gen ({sampler} sampler, seed {seed})")
 
 
-def check_no_leak(generator_run: pathlib.Path, held_out_keys) -> None:
-    """Refuses a generator that was trained on gaits the classifier holds out (validation or test).
+def check_no_leak(generator_run: pathlib.Path, validation_keys, test_keys) -> None:
+    """Refuses a generator that has seen what the classifier holds out.
 
     STEP+Aug on gaits generated from its own test set would score its test set
-    second-hand. The generator run's ``split.json`` names its training and
-    validation gaits (the validation gaits chose its best epoch).
+    second-hand, and gaits generated from its validation set would choose its
+    best epoch second-hand. The generator run's ``split.json`` names its
+    training gaits (never among the classifier's validation or test gaits) and
+    its validation gaits, which chose its best epoch (never among the
+    classifier's test gaits; sharing the classifier's validation gaits is what
+    the same ``--data``, ``--seed`` and split give, and is fine).
     """
     split = read_split(generator_run, "the generator's split to check it for leaks")
-    seen = set(split.get("train", [])) | set(split.get("validation", []))
-    overlap = sorted(seen & set(np.asarray(held_out_keys).tolist()))
+    validation, test = set(np.asarray(validation_keys).tolist()), set(np.asarray(test_keys).tolist())
+    overlap = sorted((set(split.get("train", [])) & (validation | test)) | (set(split.get("validation", [])) & test))
     if overlap:
         raise ValueError(
-            f"{generator_run}: the generator was trained on {len(overlap)} gait(s) this run holds out for validation or "
-            f"test (keys {', '.join(overlap[:5])}{', ...' if len(overlap) > 5 else ''}); train the generator on this "
-            "run's training split (same --data, --seed, --folds/--fold and --split-fractions)"
+            f"{generator_run}: the generator has seen {len(overlap)} gait(s) this run holds out (trained on its validation or "
+            f"test gaits, or chose its epoch on its test gaits; keys {', '.join(overlap[:5])}{', ...' if len(overlap) > 5 else ''}); "
+            "train the generator on this run's training split (same --data, --seed, --folds/--fold and --split-fractions)"
         )
 
 
-def generated_gaits(config: TrainConfig, label_names, held_out_keys=()) -> GaitSet:
+def generated_gaits(config: TrainConfig, label_names, validation_keys=(), test_keys=()) -> GaitSet:
     """The generated gaits ``config.generated`` names, for STEP+Aug.
 
     A generator run directory generates ``generated_per_class`` gaits per class
-    with ``config.seed``, after ``check_no_leak`` against ``held_out_keys`` (the
-    classifier's validation and test keys); a generated ``FEATURES.h5`` (labels
+    with ``config.seed``, after ``check_no_leak`` against the classifier's
+    validation and test keys; a generated ``FEATURES.h5`` (labels
     beside it, see ``labels_path_for``) gives its first ``generated_per_class``
     gaits of each class (all of them for 0), unchecked: a file does not say
     what it was generated from.
@@ -54,7 +58,7 @@ def generated_gaits(config: TrainConfig, label_names, held_out_keys=()) -> GaitS
     if source.is_dir():
         if config.generated_per_class < 1:
             raise ValueError(f"{source}: generating from a generator run needs --generated-per-class N > 0")
-        check_no_leak(source, held_out_keys)
+        check_no_leak(source, validation_keys, test_keys)
         generator, generator_names = load_generator(source)
         if tuple(generator_names) != tuple(label_names):
             raise ValueError(f"{source}: the generator's labels {generator_names} differ from the data's {tuple(label_names)}")

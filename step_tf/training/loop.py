@@ -195,7 +195,7 @@ def _train(config: TrainConfig, run_dir: str | pathlib.Path, resume: bool, verbo
     else:  # STEP+Aug: generated gaits join the training split only
         train_data = augmented_training_dataset(
             parts["train"],
-            generated_gaits(config, gaits.label_names, np.concatenate([parts["validation"].keys, parts["test"].keys])),
+            generated_gaits(config, gaits.label_names, parts["validation"].keys, parts["test"].keys),
             config.batch_size,
             ratio=config.generated_ratio, augmentation=augmentation, seed=config.seed,
         )
