@@ -221,9 +221,13 @@ def main(argv=None) -> int:
                 print(f"fold {fold} step_aug_{ratio}x: {time.time() - tick:.0f} s", flush=True)
 
     labels, clips = test_windows.labels[tested], test_windows.groups[tested]
-    results = {"command": " ".join(sys.argv), "validation": args.validate,
-               "windows_scored": {"keys": test_windows.keys[tested].tolist(), "labels": labels.tolist(),
-                                  "predicted": {run: probabilities[run][tested].argmax(axis=1).tolist() for run in runs}}, "settings": overrides, "folds": folds, "windows": int(tested.sum()), "models": {}, "open_set": {}}
+    predicted = {run: probabilities[run][tested].argmax(axis=1) for run in runs}
+    # Per-window probabilities, so that votes and ensembles can be studied without re-training.
+    windows_scored = {"keys": test_windows.keys[tested].tolist(), "labels": labels.tolist(),
+                      "predicted": {run: predicted[run].tolist() for run in runs},
+                      "probabilities": {run: np.round(probabilities[run][tested], 5).tolist() for run in runs}}
+    results = {"command": " ".join(sys.argv), "validation": args.validate, "windows_scored": windows_scored,
+               "settings": overrides, "folds": folds, "windows": int(tested.sum()), "models": {}, "open_set": {}}
     print(f"\n{int(tested.sum())} {'validation' if args.validate else 'test'} windows of {len(np.unique(clips))} clips, folds {folds}; "
           f"balanced accuracy pooled over folds [95 % clip-bootstrap interval]\n")
     print("| model | windows | clip vote | recall angry / neutral / happy / sad (windows) |")
@@ -235,6 +239,13 @@ def main(argv=None) -> int:
         recall = " / ".join(f"{window['recall'][name]:.2f}" for name in names)
         print(f"| {run} | {window['balanced_accuracy']:.3f} [{window['interval'][0]:.2f}, {window['interval'][1]:.2f}] "
               f"| {voted['balanced_accuracy']:.3f} [{voted['interval'][0]:.2f}, {voted['interval'][1]:.2f}] | {recall} |")
+    print("\nWhat each model says about each window of a clip, in time order (a/n/h/s)\n")
+    print("| clip | label | " + " | ".join(runs) + " |")
+    print("|---|---|" + "---|" * len(runs))
+    for clip in np.unique(clips):
+        in_clip = clips == clip
+        calls = ["".join(names[label][0] for label in predicted[run][in_clip]) for run in runs]
+        print(f"| {clip} | {names[labels[in_clip][0]]} | " + " | ".join(calls) + " |")
     print("\nOpen-set probe: share of each style's windows given each label (mean of the folds' models; no score)\n")
     print("| style | " + " | ".join(f"{run}: {'/'.join(n[0] for n in names)}" for run in runs) + " |")
     print("|---|" + "---|" * len(runs))
