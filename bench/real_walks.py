@@ -28,6 +28,7 @@ the models of the four folds say about the 11 other styles.
 
     python bench/real_walks.py                            # the full run (about an hour on 2 cores)
     python bench/real_walks.py --folds 0 --epochs 2 --generated 0 --generator-epochs 1   # a smoke run
+    python bench/real_walks.py --describe                 # each clip's gait measures, no training
 """
 
 from __future__ import annotations
@@ -72,7 +73,22 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting of the networks' recipe (JSON value), e.g. --set dropout_rate=0.5")
     parser.add_argument("--out", type=pathlib.Path, default=REPOSITORY / "bench" / "results" / "real_walks.json")
+    parser.add_argument("--describe", action="store_true",
+                        help="print each clip's mean of the twelve gait measures over its test windows, train nothing")
     return parser
+
+
+def describe_clips(windows) -> None:
+    """A table of each clip's gait measures (``step_tf.evaluation.gait_measures``), mean over its windows."""
+    from step_tf.evaluation.gait_measures import MEASURE_NAMES, gait_measures
+
+    measures = gait_measures(windows.joints)
+    print("| clip | label | windows | " + " | ".join(MEASURE_NAMES) + " |")
+    print("|---|---|---|" + "---|" * len(MEASURE_NAMES))
+    for clip in np.unique(windows.groups):
+        in_clip = windows.groups == clip
+        label = windows.label_names[windows.labels[in_clip][0]]
+        print(f"| {clip} | {label} | {in_clip.sum()} | " + " | ".join(f"{value:.2f}" for value in measures[in_clip].mean(axis=0)) + " |")
 
 
 def sklearn_probabilities(name: str, train_joints, train_labels, test_joints) -> np.ndarray:
@@ -176,6 +192,9 @@ def main(argv=None) -> int:
         return 2
     started = time.time()
     test_windows = read_bandai_walks(args.data)  # stride 15
+    if args.describe:
+        describe_clips(test_windows)
+        return 0
     train_windows = read_bandai_walks(args.data, stride=args.train_stride)
     test_fold, train_fold = clip_folds(test_windows), clip_folds(train_windows)
     other_styles, other_clips, other_joints = read_bandai_other_styles(args.data)
