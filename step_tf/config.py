@@ -89,6 +89,7 @@ class TrainConfig:
     weight_decay_mode: str = "decoupled"  # coupled: L2 added to the gradient (as published); decoupled: AdamW
     augment: bool = True
     slowest_speed: float = 1.0  # augment: each training gait slowed by a factor in [slowest_speed, 1] (1: never)
+    smallest_arm_swing: float = 1.0  # augment: each training gait's arm swing scaled by a factor in [smallest_arm_swing, 1] (1: never)
     confusion_matrix_every: int = 5  # epochs between confusion-matrix images in TensorBoard
     strategy: str = "default"  # see DISTRIBUTION_STRATEGIES; batch_size is the global batch over all replicas
     # STEP-Gen (paper 4.2); "cvae_baseline" ignores lambda_c and lambda_d (always 0).
@@ -131,6 +132,7 @@ class TrainConfig:
              f"channels and strides must be at least 1, got channels {self.channels}, strides {self.strides}"),
             (self.temporal_kernel_size >= 1 and self.temporal_kernel_size % 2 == 1, f"temporal kernel size must be a positive odd number, got {self.temporal_kernel_size}"),
             (0 < self.slowest_speed <= 1, f"slowest speed must be in (0, 1], got {self.slowest_speed}"),
+            (0 <= self.smallest_arm_swing <= 1, f"smallest arm swing must be in [0, 1], got {self.smallest_arm_swing}"),
             (0 <= self.dropout_rate < 1, f"dropout rate must be in [0, 1), got {self.dropout_rate}"),
             (len(self.split_fractions) == 3 and self.split_fractions[1] > 0,
              f"split fractions must be train,validation,test with a validation part (it picks the best epoch), got {self.split_fractions}"),

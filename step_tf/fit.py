@@ -62,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment training gaits (rotation, scale, left-right mirror)")
     arguments.add_argument("--slowest-speed", type=float,
                            help="with --augment, also slow each training gait by a factor in [SLOWEST, 1] (default 1: never)")
+    arguments.add_argument("--smallest-arm-swing", type=float,
+                           help="with --augment, also scale each training gait's arm swing by a factor in [SMALLEST, 1] (default 1: never)")
     arguments.add_argument("--strategy", choices=DISTRIBUTION_STRATEGIES,
                            help="default: one device; mirrored: every GPU here; multiworker: the cluster in TF_CONFIG (--batch-size is the global batch)")
     arguments.add_argument("--confusion-matrix-every", type=int, help="epochs between confusion-matrix images")

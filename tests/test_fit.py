@@ -113,6 +113,7 @@ def test_fit_on_the_real_bvh_clips(tmp_path, fixtures_dir):
         (["--split-fractions", "0.8,0,0.2"], "with a validation part"),
         (["--temporal-kernel-size", "4"], "positive odd number"),
         (["--slowest-speed", "1.5"], "slowest speed must be in (0, 1], got 1.5"),
+        (["--smallest-arm-swing", "-0.1"], "smallest arm swing must be in [0, 1], got -0.1"),
         (["--folds", "1"], "k-fold needs at least 2 folds"),
         (["--folds", "3", "--fold", "3"], "fold must be in 0 .. 2"),
         (["--resume"], "--resume needs --run-dir"),

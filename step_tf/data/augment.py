@@ -16,7 +16,8 @@ so the affective features were trained on inputs never seen at test time.
 A longer recording gives more windows instead (``stride`` of the readers).
 ``RandomSlowDown`` changes the time axis without a seam: it resamples a shorter
 stretch of the same window over all ``T`` frames, so the walker walks the same
-poses more slowly (speed and cadence scaled together).
+poses more slowly (speed and cadence scaled together). ``RandomArmSwing``
+narrows the arms' swing about their mean direction, bone lengths kept.
 """
 
 from __future__ import annotations
@@ -107,6 +108,53 @@ class RandomSlowDown:
         return (1.0 - weight) * tf.gather(joints, before) + weight * tf.gather(joints, after)
 
 
+class RandomArmSwing:
+    """Scales the swing of the arms by a factor ``f`` uniform in ``[lowest, highest]``, bone lengths kept.
+
+    For each arm bone (shoulder -> elbow, elbow -> hand) with unit direction ``d_t`` at frame ``t``
+    and mean direction ``m = normalise(<d_t>)``, the new direction is the spherical interpolation
+
+        d'_t = sin((1 - f) phi_t) / sin(phi_t) m + sin(f phi_t) / sin(phi_t) d_t,   phi_t = arccos(m . d_t),
+
+    so the bone's angle from its mean direction becomes ``f phi_t`` in the same plane, and the
+    arm is rebuilt from the shoulder with the bones' own lengths. The rest of the body is kept.
+    How much a person swings the arms varies between people and occasions (a stiff-armed angry
+    walk, hands carrying something); the augmentation keeps a model from reading emotion from arm
+    swing alone.
+    """
+
+    ARMS = (("shoulder_left", "elbow_left", "hand_left"), ("shoulder_right", "elbow_right", "hand_right"))
+
+    def __init__(self, lowest: float = 0.4, highest: float = 1.0):
+        if not 0 <= lowest <= highest <= 1:
+            raise ValueError(f"arm swing factors must satisfy 0 <= lowest <= highest <= 1, got {lowest} and {highest}")
+        self.lowest, self.highest = lowest, highest
+        self.arms = [[STEP16.joint_names.index(name) for name in arm] for arm in self.ARMS]
+
+    def __call__(self, joints: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        factor = tf.random.stateless_uniform([], seed, self.lowest, self.highest, dtype=joints.dtype)
+        columns = tf.unstack(joints, axis=1)  # V tensors (T, 3)
+        for shoulder, elbow, hand in self.arms:
+            parent_position = columns[shoulder]
+            for parent, child in ((shoulder, elbow), (elbow, hand)):
+                bone = joints[:, child] - joints[:, parent]
+                length = tf.norm(bone, axis=-1, keepdims=True)
+                direction = bone / tf.maximum(length, 1e-9)
+                mean = tf.reduce_mean(direction, axis=0, keepdims=True)
+                mean = mean / tf.maximum(tf.norm(mean, axis=-1, keepdims=True), 1e-9)
+                cosine = tf.clip_by_value(tf.reduce_sum(mean * direction, axis=-1, keepdims=True), -1.0, 1.0)
+                angle = tf.acos(cosine)
+                # sin(a phi) / sin(phi) -> a as phi -> 0: the bone already points along its mean.
+                sine = tf.sin(angle)
+                small = sine < 1e-6
+                safe = tf.where(small, tf.ones_like(sine), sine)
+                towards_mean = tf.where(small, 1.0 - factor, tf.sin((1.0 - factor) * angle) / safe)
+                towards_bone = tf.where(small, factor * tf.ones_like(sine), tf.sin(factor * angle) / safe)
+                columns[child] = parent_position + length * (towards_mean * mean + towards_bone * direction)
+                parent_position = columns[child]
+        return tf.stack(columns, axis=1)
+
+
 class Compose:
     """Applies augmentations in order, each with its own seed split from the given one."""
 
@@ -122,15 +170,17 @@ class Compose:
         return joints
 
 
-def default_augmentation(slowest_speed: float = 1.0) -> Compose:
+def default_augmentation(slowest_speed: float = 1.0, smallest_arm_swing: float = 1.0) -> Compose:
     """Rotation about the vertical, +-10 % scale and a left-right mirror half of the time.
 
     With ``slowest_speed`` below 1, each gait is also slowed by a factor uniform in
     ``[slowest_speed, 1]`` (``RandomSlowDown``), first, so the spatial augmentations see the
-    resampled walk.
+    resampled walk; with ``smallest_arm_swing`` below 1, its arm swing is scaled by a factor
+    uniform in ``[smallest_arm_swing, 1]`` (``RandomArmSwing``) before the spatial ones.
     """
-    spatial = [RandomRotation(), RandomScale(0.9, 1.1), RandomMirror()]
-    return Compose(([RandomSlowDown(slowest_speed)] if slowest_speed < 1 else []) + spatial)
+    temporal = [RandomSlowDown(slowest_speed)] if slowest_speed < 1 else []
+    arms = [RandomArmSwing(smallest_arm_swing)] if smallest_arm_swing < 1 else []
+    return Compose(temporal + arms + [RandomRotation(), RandomScale(0.9, 1.1), RandomMirror()])
 
 
 def augmented_copies(joints, augmentation, copies: int, seed: int = 0) -> np.ndarray:

@@ -91,7 +91,7 @@ SCALING_COPIES = 2
 
 def training_augmentation(config: TrainConfig):
     """The per-gait augmentation ``config`` trains with (``step_tf.data.augment``), or None."""
-    return default_augmentation(config.slowest_speed) if config.augment else None
+    return default_augmentation(config.slowest_speed, config.smallest_arm_swing) if config.augment else None
 
 
 def scaling_gaits(training_joints: np.ndarray, augmentation, seed: int) -> np.ndarray:

@@ -126,6 +126,33 @@ def test_slow_down_scales_speed_and_stays_inside_the_window():
     np.testing.assert_allclose(unchanged, walk, atol=1e-6)
 
 
+def test_arm_swing_scales_each_arm_bones_angle_about_its_mean_direction():
+    # Pendulum arms in the sagittal (y, z) plane over whole periods, so each bone's mean direction is straight
+    # down; a factor f must turn angle a into f a about it, keep the bones' lengths and move nothing else.
+    frames, factor = 72, 0.5
+    t = np.arange(frames)
+    rng = np.random.default_rng(3)
+    gait = rng.normal(0.0, 0.3, (frames, 16, 3))
+    def down_at(angle):
+        return np.stack([np.zeros_like(angle), -np.cos(angle), np.sin(angle)], axis=-1)
+    expected = gait.copy()
+    for (shoulder, elbow, hand), phase in (((4, 5, 6), 0.0), ((7, 8, 9), np.pi)):
+        upper_angle = 0.6 * np.sin(2 * np.pi * t / 24 + phase)
+        lower_angle = upper_angle + 0.4 * np.sin(2 * np.pi * t / 36 + phase)
+        gait[:, shoulder] = [0.2, 1.4, 0.1]
+        gait[:, elbow] = gait[:, shoulder] + 0.30 * down_at(upper_angle)
+        gait[:, hand] = gait[:, elbow] + 0.25 * down_at(lower_angle)
+        expected[:, shoulder] = gait[:, shoulder]
+        expected[:, elbow] = gait[:, shoulder] + 0.30 * down_at(factor * upper_angle)
+        expected[:, hand] = expected[:, elbow] + 0.25 * down_at(factor * lower_angle)
+    swung = augment.RandomArmSwing(factor, factor)(tf.constant(gait), tf.constant([0, 0], tf.int64)).numpy()
+    np.testing.assert_allclose(swung, expected, atol=1e-6)
+    kept = augment.RandomArmSwing(1.0, 1.0)(tf.constant(gait), tf.constant([0, 0], tf.int64)).numpy()
+    np.testing.assert_allclose(kept, gait, atol=1e-6)
+    assert any(isinstance(step, augment.RandomArmSwing) for step in augment.default_augmentation(smallest_arm_swing=0.4).augmentations)
+    assert not any(isinstance(step, augment.RandomArmSwing) for step in augment.default_augmentation().augmentations)
+
+
 def test_bad_augmentation_arguments():
     with pytest.raises(ValueError, match="slowest speed factor"):
         augment.RandomSlowDown(0.0)
@@ -133,6 +160,8 @@ def test_bad_augmentation_arguments():
         augment.RandomScale(1.2, 1.1)
     with pytest.raises(ValueError, match="mirror probability"):
         augment.RandomMirror(1.5)
+    with pytest.raises(ValueError, match="arm swing factors"):
+        augment.RandomArmSwing(0.8, 0.5)
 
 
 @pytest.mark.parametrize("num_folds", [3, 5])
