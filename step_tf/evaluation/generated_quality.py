@@ -5,7 +5,12 @@ All gaits are ``(N, T, V, 3)`` in metres at ``FRAME_RATE``; compare sets in one 
 
 * ``speed_ratio[c]``: mean root-relative joint speed of generated gaits of class
   ``c`` over that of real ones (1 = as much limb motion; a collapsed, static gait
-  gives 0). Root-relative, so walking translation does not hide a frozen body.
+  gives 0). Root-relative, so walking translation does not hide a frozen body;
+  velocities from the Savitzky-Golay filter of the affective features
+  (``step_tf.features.smoothed_derivative``), so capture noise does not count as
+  motion: with frame differences, 3 mm of noise per coordinate added about 40 %
+  to the embedded set's joint speed and a noise-free copy of real walks scored
+  0.72.
 * ``within_real_range``: fraction of generated root-relative coordinates inside
   the real gaits' per-joint, per-axis range (drift leaves it).
 * ``bone_length_error``: mean over bones of |generated mean length - real mean
@@ -35,9 +40,12 @@ from step_tf.graph import get_layout
 
 
 def mean_joint_speed(joints: np.ndarray, frame_rate: float = FRAME_RATE) -> np.ndarray:
-    """``(N,)``: mean over frames and joints of the root-relative joint speed, m/s."""
+    """``(N,)``: mean over frames and joints of the smoothed root-relative joint speed, m/s (T >= 15)."""
+    from step_tf.features import smoothed_derivative
+
     relative = root_centre(np.asarray(joints, np.float64))
-    return np.linalg.norm(np.diff(relative, axis=1), axis=-1).mean(axis=(1, 2)) * frame_rate
+    velocity = smoothed_derivative(relative, 1, frame_rate).numpy()  # (N, T - 14, V, 3)
+    return np.linalg.norm(velocity, axis=-1).mean(axis=(1, 2))
 
 
 def rms_distances(a: np.ndarray, b: np.ndarray, chunk: int = 256) -> np.ndarray:
