@@ -41,9 +41,11 @@ from step_tf.graph import get_layout
 
 def mean_joint_speed(joints: np.ndarray, frame_rate: float = FRAME_RATE) -> np.ndarray:
     """``(N,)``: mean over frames and joints of the smoothed root-relative joint speed, m/s (T >= 15)."""
-    from step_tf.features import smoothed_derivative
+    from step_tf.features import SMOOTHING_WINDOW, smoothed_derivative
 
     relative = root_centre(np.asarray(joints, np.float64))
+    if relative.shape[1] < SMOOTHING_WINDOW:
+        raise ValueError(f"joint speeds need at least {SMOOTHING_WINDOW} frames (one smoothing window), got {relative.shape[1]}")
     velocity = smoothed_derivative(relative, 1, frame_rate).numpy()  # (N, T - 14, V, 3)
     return np.linalg.norm(velocity, axis=-1).mean(axis=(1, 2))
 

@@ -1,6 +1,7 @@
 """The generated-gait quality figures against known answers."""
 
 import numpy as np
+import pytest
 
 from step_tf.data.gaits import GaitSet
 from step_tf.data.synthetic import EMOTIONS, generate_gaits
@@ -22,6 +23,8 @@ def test_joint_speed_is_the_root_relative_speed():
     # Only the circling joint moves relative to the root: mean over 16 joints = 2 pi r f / 16; the walk itself adds nothing.
     expected = 2 * np.pi * 0.1 * 0.5 / 16
     np.testing.assert_allclose(mean_joint_speed(_circling_hand()), [expected], rtol=2e-3)
+    with pytest.raises(ValueError, match="at least 15 frames"):
+        mean_joint_speed(_circling_hand(frames=14))
 
 
 def test_joint_speed_measures_the_walk_not_the_capture_noise():
